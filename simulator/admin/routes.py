@@ -1,0 +1,303 @@
+"""The admin/control API under /__modsim/. JSON in and out; request bodies schema-validated.
+
+Loopback peers only unless ``Settings.admin_allow_remote``; with ``Settings.admin_token`` set, every
+call must carry ``X-Modsim-Token`` (compared in constant time). Semantics follow LocalStack's chaos
+API: GET lists, POST replaces, PATCH appends, DELETE clears.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from simulator import __version__
+from simulator.errors import AdminError
+from simulator.keys import SIM
+from simulator.scenarios.loader import ScenarioRule
+from simulator.scenarios.model import Scenario
+from simulator.schemas import errors as schema_errors
+from simulator.state import Credential, QueuedOutcome
+from simulator.vendors.base import Vendor
+
+routes = web.RouteTableDef()
+STARTED = web.AppKey("modsim_started", float)
+
+
+def _loopback(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        return ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    settings = request.config_dict[SIM].settings
+    if not settings.admin_allow_remote and not _loopback(request.remote):
+        raise AdminError(403, "forbidden", "the admin API answers loopback clients only (admin_allow_remote)")
+    if settings.admin_token is not None:
+        given = request.headers.get("X-Modsim-Token", "")
+        if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
+            raise AdminError(401, "unauthorized", "missing or wrong X-Modsim-Token")
+    return await handler(request)
+
+
+async def _body(request: web.Request, schema: str) -> Any:
+    try:
+        data = json.loads(await request.read() or b"null")
+    except ValueError as exc:
+        raise AdminError(400, "invalid_json", str(exc)) from exc
+    problems = schema_errors(schema, data)
+    if problems:
+        raise AdminError(400, "invalid_request", problems)
+    return data
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - request.app[STARTED], 3),
+            "vendors": sorted(sim.vendors),
+            "clock": sim.clock.snapshot(),
+            "journal_entries": len(sim.state.journal),
+        }
+    )
+
+
+@routes.post("/reset")
+async def reset(request: web.Request) -> web.Response:
+    request.config_dict[SIM].reset()
+    return web.json_response({"status": "reset"})
+
+
+@routes.get("/clock")
+async def clock_get(request: web.Request) -> web.Response:
+    return web.json_response(request.config_dict[SIM].clock.snapshot())
+
+
+@routes.post("/clock")
+async def clock_post(request: web.Request) -> web.Response:
+    body = await _body(request, "admin/clock.request")
+    clock = request.config_dict[SIM].clock
+    if "set" in body:
+        clock.set(float(body["set"]))
+    if "advance_s" in body:
+        clock.advance(float(body["advance_s"]))
+    if "freeze" in body:
+        clock.freeze(bool(body["freeze"]))
+    return web.json_response(clock.snapshot())
+
+
+@routes.get("/journal")
+async def journal_get(request: web.Request) -> web.Response:
+    q = request.query
+    try:
+        limit = int(q["limit"]) if q.get("limit") else None
+    except ValueError as exc:
+        raise AdminError(400, "invalid_request", "limit must be an integer") from exc
+    filters = {k: q[k] for k in ("operation", "credential", "request_id") if q.get(k)}
+    entries = request.config_dict[SIM].state.journal.query(
+        vendor=q.get("vendor") or None, limit=limit, **filters
+    )
+    return web.json_response({"entries": entries}, dumps=_dumps)
+
+
+@routes.delete("/journal")
+async def journal_clear(request: web.Request) -> web.Response:
+    request.config_dict[SIM].state.journal.clear()
+    return web.json_response({"entries": []})
+
+
+def _faults_body(sim_faults: Any) -> web.Response:
+    return web.json_response({"rules": [r.to_dict() for r in sim_faults.rules]})
+
+
+@routes.get("/faults")
+async def faults_get(request: web.Request) -> web.Response:
+    return _faults_body(request.config_dict[SIM].faults)
+
+
+async def _fault_specs(request: web.Request) -> list[dict[str, Any]]:
+    body = await _body(request, "admin/faults.request")
+    specs: list[dict[str, Any]] = body["rules"] if isinstance(body, dict) else body
+    return specs
+
+
+@routes.post("/faults")
+async def faults_replace(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    sim.faults.replace(await _fault_specs(request))
+    return _faults_body(sim.faults)
+
+
+@routes.patch("/faults")
+async def faults_append(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    sim.faults.append(await _fault_specs(request))
+    return _faults_body(sim.faults)
+
+
+@routes.delete("/faults")
+async def faults_clear(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    sim.faults.clear()
+    return _faults_body(sim.faults)
+
+
+@routes.delete("/faults/{id}")
+async def faults_delete(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    if not sim.faults.delete(request.match_info["id"]):
+        raise AdminError(404, "not_found", f"no fault rule {request.match_info['id']!r}")
+    return _faults_body(sim.faults)
+
+
+@routes.get("/credentials")
+async def credentials_get(request: web.Request) -> web.Response:
+    vendor = request.query.get("vendor") or None
+    creds = request.config_dict[SIM].state.credentials.all(vendor)
+    return web.json_response({"credentials": [c.to_dict() for c in creds]})
+
+
+@routes.post("/credentials")
+async def credentials_put(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    body = await _body(request, "admin/credential.request")
+    if body["vendor"] not in sim.vendors:
+        raise AdminError(400, "invalid_request", f"unknown vendor {body['vendor']!r}")
+    cred = Credential(body["vendor"], body["id"], body.get("secret"), dict(body.get("attrs", {})))
+    sim.state.credentials.put(cred)
+    return web.json_response(cred.to_dict(), status=201)
+
+
+@routes.delete("/credentials/{vendor}/{id}")
+async def credentials_delete(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    if not sim.state.credentials.delete(request.match_info["vendor"], request.match_info["id"]):
+        raise AdminError(404, "not_found", "no such credential")
+    return web.json_response({"deleted": True})
+
+
+@routes.get("/scenarios")
+async def scenarios_get(request: web.Request) -> web.Response:
+    scenarios = request.config_dict[SIM].state.scenarios
+    return web.json_response(
+        {
+            "scenarios": [
+                {"name": s.name, "description": s.description, "tags": list(s.tags)}
+                for s in scenarios.values()
+            ]
+        }
+    )
+
+
+@routes.post("/scenarios")
+async def scenarios_put(request: web.Request) -> web.Response:
+    body = await _body(request, "scenario.schema")
+    scenario = Scenario.from_dict(body)
+    request.config_dict[SIM].state.scenarios[scenario.name] = scenario
+    return web.json_response({"name": scenario.name}, status=201)
+
+
+@routes.get("/queue")
+async def queue_get(request: web.Request) -> web.Response:
+    return web.json_response({"queue": [q.to_dict() for q in request.config_dict[SIM].state.queue]})
+
+
+@routes.post("/queue")
+async def queue_add(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    body = await _body(request, "admin/queue.request")
+    if body["scenario"] not in sim.state.scenarios:
+        raise AdminError(400, "invalid_request", f"unknown scenario {body['scenario']!r}")
+    q = QueuedOutcome(
+        scenario=body["scenario"],
+        vendor=body.get("vendor"),
+        operation=body.get("operation"),
+        credential=body.get("credential"),
+        remaining=int(body.get("count", 1)),
+    )
+    sim.state.queue.append(q)
+    return web.json_response({"queue": [x.to_dict() for x in sim.state.queue]}, status=201)
+
+
+@routes.delete("/queue")
+async def queue_clear(request: web.Request) -> web.Response:
+    request.config_dict[SIM].state.queue.clear()
+    return web.json_response({"queue": []})
+
+
+def _rules_body(rules: list[ScenarioRule]) -> web.Response:
+    return web.json_response(
+        {
+            "rules": [
+                {
+                    "name": r.name,
+                    "match": r.match,
+                    "scenario": r.scenario,
+                    "download": r.download,
+                    "file": str(r.file) if r.file else None,
+                }
+                for r in rules
+            ]
+        }
+    )
+
+
+@routes.get("/rules")
+async def rules_get(request: web.Request) -> web.Response:
+    return _rules_body(request.config_dict[SIM].state.rules)
+
+
+@routes.patch("/rules")
+async def rules_append(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    body = await _body(request, "admin/rules.request")
+    for r in body["rules"]:
+        if r.get("scenario") and r["scenario"] not in sim.state.scenarios:
+            raise AdminError(400, "invalid_request", f"unknown scenario {r['scenario']!r}")
+        if "file" in r:
+            raise AdminError(400, "invalid_request", "file rules belong in fixture files")
+    # admin rules go first: they are the test's intent and should override fixture defaults
+    added = [
+        ScenarioRule(
+            match=r["match"], scenario=r.get("scenario"), download=r.get("download"), name=r.get("name", "")
+        )
+        for r in body["rules"]
+    ]
+    sim.state.rules[:0] = added
+    return _rules_body(sim.state.rules)
+
+
+@routes.delete("/rules")
+async def rules_reset(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    sim.state.rules = list(sim.fixtures.rules)
+    return _rules_body(sim.state.rules)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def create_admin_app(vendors: list[Vendor]) -> web.Application:
+    admin = web.Application(middlewares=[guard])
+    admin.add_routes(routes)
+    for v in vendors:
+        for r in v.admin_routes():
+            assert isinstance(r, web.RouteDef)
+            admin.router.add_route(r.method, f"/vendors/{v.name}{r.path}", r.handler)
+    admin[STARTED] = time.monotonic()
+    return admin

@@ -1,0 +1,34 @@
+"""App factory: one aiohttp application serving every vendor on its real paths, admin API under /__modsim/."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from simulator import middlewares
+from simulator.admin import create_admin_app
+from simulator.keys import ROUTE_OPS, SIM
+from simulator.settings import Settings
+from simulator.sim import Sim
+from simulator.vendors.base import OpRef
+
+
+def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.Application:
+    settings = settings or (sim.settings if sim else Settings.load())
+    sim = sim or Sim(settings)
+    app = web.Application(
+        middlewares=[middlewares.journal, middlewares.errors, middlewares.faults],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SIM] = sim
+    ops: dict[object, OpRef] = {}
+    for vendor in sim.vendors.values():
+        for r in vendor.routes():
+            route = app.router.add_route(r.method, r.path, r.handler)
+            ops[route] = OpRef(vendor.name, r.operation)
+            if r.method == "GET":
+                # aiohttp adds a HEAD twin for GET routes; it belongs to the same operation
+                for other in route.resource or ():
+                    ops.setdefault(other, OpRef(vendor.name, r.operation))
+    app[ROUTE_OPS] = ops
+    app.add_subapp("/__modsim/", create_admin_app(list(sim.vendors.values())))
+    return app

@@ -1,0 +1,203 @@
+"""``modsim serve | image | scenarios`` — the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from simulator import __version__
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("size is WxH, e.g. 256x256") from exc
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="modsim", description="Local simulator of content-moderation APIs")
+    p.add_argument("--version", action="version", version=f"modsim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve every vendor on one port")
+    s.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default 8080; 0 picks a free one)")
+    s.add_argument(
+        "--fixtures",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="extra fixture directory (repeatable), loaded after the built-in fixtures",
+    )
+    s.add_argument("--no-builtin-fixtures", action="store_true", help="do not load the built-in fixtures")
+    s.add_argument("--seed", type=int, default=None, help="seed of every random choice (default 0)")
+    s.add_argument("--admin-token", default=None, help="require X-Modsim-Token on admin calls")
+    s.add_argument(
+        "--admin-allow-remote",
+        action="store_true",
+        default=None,
+        help="let non-loopback clients use the admin API",
+    )
+    s.add_argument(
+        "--fetch-allow",
+        action="append",
+        default=None,
+        metavar="HOST",
+        help="allow real fetching of URLs on HOST (exact or *.suffix); default: no network",
+    )
+
+    i = sub.add_parser("image", help="write an image carrying a scenario marker")
+    i.add_argument("--scenario", default=None, help="scenario name to embed (none: a plain image)")
+    i.add_argument("--format", default="png", choices=["png", "jpeg", "gif", "bmp"])
+    i.add_argument("--size", type=_size, default=(256, 256), help="WxH (default 256x256)")
+    i.add_argument("--frames", type=int, default=1, help="GIF frames (default 1)")
+    i.add_argument("-o", "--output", type=Path, required=True)
+
+    sc = sub.add_parser("scenarios", help="list the scenarios the fixtures define")
+    sc.add_argument("--fixtures", action="append", type=Path, default=None, metavar="DIR")
+    sc.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "image":
+        return _image(args)
+    return _scenarios(args)
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from simulator.settings import Settings
+
+    return Settings.load(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        seed=getattr(args, "seed", None),
+        fixtures=args.fixtures,
+        builtin_fixtures=False if getattr(args, "no_builtin_fixtures", False) else None,
+        admin_token=getattr(args, "admin_token", None),
+        admin_allow_remote=getattr(args, "admin_allow_remote", None),
+        fetch_allowlist=getattr(args, "fetch_allow", None),
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from simulator.app import create_app
+    from simulator.scenarios.loader import FixtureError
+    from simulator.settings import Settings
+    from simulator.sim import Sim
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    try:
+        sim = Sim(settings)
+    except (FixtureError, ValueError) as exc:
+        print(f"modsim: cannot load fixtures: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings, sim)
+    return asyncio.run(_run(app, sim, settings))
+
+
+async def _run(app: web.Application, sim: object, settings: object) -> int:
+    from simulator.settings import Settings
+    from simulator.sim import Sim
+
+    assert isinstance(sim, Sim) and isinstance(settings, Settings)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        print(f"modsim: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        await runner.cleanup()
+        return 2
+    port = settings.port
+    for addr in runner.addresses:  # the real port when 0 asked for a free one
+        if isinstance(addr, tuple):
+            port = addr[1]
+            break
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    print(banner(sim, f"http://{host}:{port}"), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("modsim: shutting down", flush=True)
+    await runner.cleanup()
+    return 0
+
+
+def banner(sim: object, base: str) -> str:
+    from simulator.sim import Sim
+
+    assert isinstance(sim, Sim)
+    lines = [
+        f"modsim {__version__} serving on {base}  (admin: {base}/__modsim/health, seed {sim.settings.seed})"
+    ]
+    for v in sim.vendors.values():
+        lines.append(f"  {v.name}: {v.title}")
+        for r in v.routes():
+            lines.append(f"    {r.method:<5} {r.path:<40} {r.operation}")
+        for cred in v.demo_credentials(sim):
+            lines.append("    demo credential: " + json.dumps(cred, ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def _image(args: argparse.Namespace) -> int:
+    from simulator.content import make_image
+
+    if args.scenario:
+        from simulator.resources import builtin_dir
+        from simulator.scenarios.loader import load_dirs
+
+        known = load_dirs([builtin_dir("fixtures")]).scenarios
+        if args.scenario not in known:
+            print(
+                f"modsim: note: {args.scenario!r} is not a built-in scenario (define it in your fixtures)",
+                file=sys.stderr,
+            )
+    try:
+        data = make_image(args.scenario, args.format, args.size, args.frames)
+    except ValueError as exc:
+        print(f"modsim: {exc}", file=sys.stderr)
+        return 2
+    args.output.write_bytes(data)
+    print(
+        f"wrote {args.output} ({args.format}, {args.size[0]}x{args.size[1]}, {len(data)} bytes, "
+        f"scenario {args.scenario or '-'})"
+    )
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from simulator.resources import builtin_dir
+    from simulator.scenarios.loader import load_dirs
+
+    fs = load_dirs([builtin_dir("fixtures"), *(args.fixtures or [])])
+    if args.json:
+        print(
+            json.dumps(
+                [{"name": s.name, "description": s.description} for s in fs.scenarios.values()],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for s in fs.scenarios.values():
+            print(f"{s.name:<22} {s.description}")
+    return 0

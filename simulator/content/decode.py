@@ -1,0 +1,54 @@
+"""Base64 decoding as the vendor APIs accept it.
+
+Tolerated: ASCII whitespace anywhere, missing or partial ``=`` padding, the URL-safe alphabet (``-_``)
+when the string has no ``+`` or ``/``. Rejected: a ``data:`` URI prefix, characters outside the alphabet,
+``=`` anywhere but the end, more ``=`` than the length calls for, a length that leaves one odd character,
+non-ASCII input.
+"""
+
+from __future__ import annotations
+
+import binascii
+
+_WHITESPACE = b" \t\n\r\x0b\x0c"
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+class InvalidBase64(ValueError):
+    pass
+
+
+class DecodedTooLarge(InvalidBase64):
+    """The decoded size would exceed ``max_decoded``; raised before anything is decoded."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"decoded size {size} exceeds the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+def decode_base64(text: str | bytes, *, max_decoded: int | None = None) -> bytes:
+    if not text.isascii():
+        raise InvalidBase64("non-ASCII character in base64 text")
+    raw = text.encode("ascii") if isinstance(text, str) else text
+    raw = raw.translate(None, _WHITESPACE)
+    if raw[:5].lower() == b"data:":
+        raise InvalidBase64("a data: URI prefix is not accepted")
+    if b"-" in raw or b"_" in raw:
+        if b"+" in raw or b"/" in raw:
+            raise InvalidBase64("mixes the standard and URL-safe base64 alphabets")
+        raw = raw.translate(_URLSAFE_TO_STANDARD)
+    body = raw.rstrip(b"=")
+    missing = -len(body) % 4
+    if missing == 3:
+        raise InvalidBase64("impossible base64 length")
+    if len(raw) - len(body) > missing:
+        raise InvalidBase64("excess base64 padding")
+    if max_decoded is not None:
+        size = len(body) * 3 // 4
+        if size > max_decoded:
+            raise DecodedTooLarge(size, max_decoded)
+    try:
+        return binascii.a2b_base64(body + b"=" * missing, strict_mode=True)
+    except binascii.Error as exc:
+        raise InvalidBase64(str(exc)) from None

@@ -1,0 +1,118 @@
+"""URL content without network by default.
+
+A URL resolves, first match wins, through:
+1. scenario rules with a ``url`` glob that give ``download`` (failed, timeout, too_large, not_found,
+   forbidden), a ``file`` to serve, or just a ``scenario`` (content is then synthetic),
+2. a ``#modsim=NAME`` fragment (synthetic content carrying that scenario),
+3. a real fetch, only when the host is on ``Settings.fetch_allowlist`` (exact host or ``*.suffix``),
+   bounded by the vendor's timeout and size limit,
+4. otherwise a failed download, with the reason in the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from simulator.content.markers import marker_from_url
+from simulator.scenarios.loader import ScenarioRule
+
+OUTCOMES = ("ok", "failed", "timeout", "too_large", "not_found", "forbidden", "invalid")
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+    outcome: str  # one of OUTCOMES
+    data: bytes | None = None  # None with outcome ok: synthetic content, see ``scenario``
+    scenario: str | None = None
+    source: str = ""
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+def host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
+    host = host.lower()
+    for pattern in allowlist:
+        p = pattern.lower()
+        if host == p or (p.startswith("*.") and host.endswith(p[1:])):
+            return True
+    return False
+
+
+def _url_rule(rules: list[ScenarioRule], url: str, vendor: str, operation: str) -> ScenarioRule | None:
+    for rule in rules:
+        m = rule.match
+        if "url" not in m or not fnmatchcase(url, m["url"]):
+            continue
+        if m.get("vendor", vendor) != vendor or m.get("operation", operation) != operation:
+            continue
+        return rule
+    return None
+
+
+async def resolve_url(
+    url: str,
+    *,
+    rules: list[ScenarioRule],
+    vendor: str,
+    operation: str,
+    allowlist: tuple[str, ...],
+    timeout_s: float,
+    max_bytes: int,
+) -> Download:
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return Download(url, "invalid", reason=f"unparseable URL: {exc}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return Download(url, "invalid", reason="not an http(s) URL with a host")
+    rule = _url_rule(rules, url, vendor, operation)
+    if rule is not None:
+        label = f"rule:{rule.name or rule.match.get('url')}"
+        if rule.download and rule.download != "ok":
+            return Download(url, rule.download, source=label, reason=f"fixture rule says {rule.download}")
+        if rule.file is not None:
+            data = await asyncio.to_thread(rule.file.read_bytes)
+            return Download(url, "ok", data=data, scenario=rule.scenario, source=label)
+        return Download(url, "ok", scenario=rule.scenario, source=label)
+    marker = marker_from_url(url)
+    if marker:
+        return Download(url, "ok", scenario=marker, source="marker")
+    if host_allowed(parts.hostname, allowlist):
+        return await _fetch(url, timeout_s, max_bytes)
+    return Download(
+        url,
+        "failed",
+        source="none",
+        reason="no fixture rule matches this URL and its host is not on the fetch allowlist (no network by default)",
+    )
+
+
+async def _fetch(url: str, timeout_s: float, max_bytes: int) -> Download:
+    try:
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+            if resp.status == 404:
+                return Download(url, "not_found", source="fetch", reason="HTTP 404")
+            if resp.status == 403:
+                return Download(url, "forbidden", source="fetch", reason="HTTP 403")
+            if resp.status != 200:
+                return Download(url, "failed", source="fetch", reason=f"HTTP {resp.status}")
+            buf = bytearray()
+            async for chunk in resp.content.iter_chunked(65536):
+                buf.extend(chunk)
+                if len(buf) > max_bytes:
+                    return Download(url, "too_large", source="fetch", reason=f"over {max_bytes} bytes")
+            return Download(url, "ok", data=bytes(buf), source="fetch")
+    except TimeoutError:
+        return Download(url, "timeout", source="fetch", reason=f"no answer within {timeout_s}s")
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return Download(url, "failed", source="fetch", reason=f"{type(exc).__name__}: {exc}")

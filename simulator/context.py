@@ -1,0 +1,40 @@
+"""Per-request facts gathered along the request flow and written to the journal at the end.
+
+Handlers and models fill it in (models receive it as a plain object; they never see aiohttp).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RequestCtx:
+    request_id: str
+    started: float  # simulator clock
+    method: str
+    path: str
+    query: str
+    remote: str | None
+    vendor: str | None = None
+    operation: str | None = None
+    credential: str | None = None
+    auth_outcome: str | None = None  # ok | rejected | not_checked
+    auth_reason: str | None = None
+    vendor_code: int | str | None = None
+    scenario: list[str] = field(default_factory=list)
+    scenario_source: list[str] = field(default_factory=list)
+    fault: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    traceback: str | None = None
+
+    def auth(self, outcome: str, reason: str, credential: str | None = None) -> None:
+        self.auth_outcome = outcome
+        self.auth_reason = reason
+        if credential is not None:
+            self.credential = credential
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)

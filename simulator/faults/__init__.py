@@ -1,0 +1,3 @@
+from simulator.faults.engine import FaultEngine, FaultRule, RequestKey
+
+__all__ = ["FaultEngine", "FaultRule", "RequestKey"]

@@ -1,0 +1,81 @@
+"""Request parameter parsing shared by every vendor: query, urlencoded and multipart bodies.
+
+Strict UTF-8: undecodable bytes raise ``EncodingError`` so each vendor can answer with its own
+code. Duplicate names keep the *first* value (as Go's ``url.Values.Get`` and Java servlets'
+``getParameter`` do). A body whose Content-Type is neither multipart nor JSON is read as urlencoded,
+as PHP/Java gateways tolerate a missing or wrong Content-Type on form posts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from aiohttp import BodyPartReader, web
+
+
+class EncodingError(ValueError):
+    pass
+
+
+@dataclass
+class Params:
+    values: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    raw_body: bytes = b""
+
+
+def parse_qs_strict(raw: bytes | str) -> dict[str, str]:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EncodingError(str(exc)) from exc
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in raw):
+        raise EncodingError("raw non-UTF-8 bytes in urlencoded data")
+    out: dict[str, str] = {}
+    try:
+        for k, v in parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="strict"):
+            out.setdefault(k, v)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise EncodingError(str(exc)) from exc
+    return out
+
+
+def query_params(request: web.Request) -> dict[str, str]:
+    return parse_qs_strict(request.raw_path.partition("?")[2])
+
+
+async def body_params(request: web.Request) -> Params:
+    """Form fields of the body (never the query)."""
+    if request.content_type.startswith("multipart/"):
+        return await _multipart(request)
+    raw = await request.read()
+    if not raw:
+        return Params()
+    return Params(values=parse_qs_strict(raw), raw_body=raw)
+
+
+async def _multipart(request: web.Request) -> Params:
+    out = Params()
+    try:
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            data = bytes(await part.read(decode=True))
+            if part.filename is not None:
+                out.files.setdefault(part.name, data)
+            else:
+                try:
+                    out.values.setdefault(part.name, data.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise EncodingError(str(exc)) from exc
+    except (ValueError, AssertionError, KeyError) as exc:
+        if isinstance(exc, EncodingError):
+            raise
+        raise EncodingError(f"malformed multipart body: {exc}") from exc
+    return out

@@ -1,0 +1,16 @@
+"""Every web.AppKey and request key, defined once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+    from simulator.vendors.base import OpRef
+
+SIM: web.AppKey[Sim] = web.AppKey("modsim_sim")
+ROUTE_OPS: web.AppKey[dict[object, OpRef]] = web.AppKey("modsim_route_ops")
+#: request-scoped RequestCtx (a plain string key: aiohttp has no typed request keys)
+CTX = "modsim_ctx"

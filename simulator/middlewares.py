@@ -1,0 +1,194 @@
+"""Three middlewares, outermost first:
+
+- ``journal``: request id, RequestCtx, one journal entry per vendor request (whatever happens);
+- ``errors``: the one error renderer dispatch. VendorError -> its vendor's envelope; aiohttp HTTP
+  errors (404/405/413) -> the vendor's shape where a vendor owns the path, JSON otherwise; anything
+  unexpected -> the vendor's internal-error shape, traceback journalled;
+- ``faults``: body-size cap from Content-Length, then the first firing fault rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+import uuid
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from simulator.context import RequestCtx
+from simulator.errors import AdminError, VendorError
+from simulator.faults import RequestKey
+from simulator.keys import CTX, ROUTE_OPS, SIM
+from simulator.sim import Sim
+from simulator.vendors.base import OpRef
+
+log = logging.getLogger("modsim")
+ADMIN_PREFIX = "/__modsim"
+
+
+def op_of(request: web.Request) -> OpRef | None:
+    return request.config_dict[ROUTE_OPS].get(request.match_info.route)
+
+
+def _is_admin(request: web.Request) -> bool:
+    return request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/")
+
+
+def json_error(status: int, error: str, detail: Any = None) -> web.Response:
+    body: dict[str, Any] = {"error": error}
+    if detail is not None:
+        body["detail"] = detail
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _is_admin(request):
+        return await handler(request)
+    sim = request.config_dict[SIM]
+    t0 = time.perf_counter()
+    ctx = RequestCtx(
+        request_id=uuid.UUID(int=sim.rng.randint(0, 2**128 - 1)).hex,
+        started=sim.clock.now(),
+        method=request.method,
+        path=request.path,
+        query=request.query_string[:2048],
+        remote=request.remote,
+    )
+    ref = op_of(request)
+    if ref is not None:
+        ctx.vendor, ctx.operation = ref.vendor, ref.operation
+    request[CTX] = ctx
+    status: int | None = None
+    try:
+        resp = await handler(request)
+        status = resp.status
+        resp.headers.setdefault("X-Modsim-Request-Id", ctx.request_id)
+        return resp
+    except asyncio.CancelledError:
+        ctx.error = "client went away (request cancelled)"
+        raise
+    finally:
+        _record(sim, ctx, status, (time.perf_counter() - t0) * 1000)
+
+
+def _record(sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float) -> None:
+    entry: dict[str, Any] = {
+        "request_id": ctx.request_id,
+        "time": ctx.started,
+        "method": ctx.method,
+        "path": ctx.path,
+        "query": ctx.query,
+        "remote": ctx.remote,
+        "vendor": ctx.vendor,
+        "operation": ctx.operation,
+        "status": status,
+        "vendor_code": ctx.vendor_code,
+        "credential": ctx.credential,
+        "auth": {"outcome": ctx.auth_outcome, "reason": ctx.auth_reason},
+        "scenario": ctx.scenario,
+        "scenario_source": ctx.scenario_source,
+        "fault": ctx.fault,
+        "latency_ms": round(latency_ms, 3),
+        "notes": ctx.notes,
+    }
+    if ctx.error:
+        entry["error"] = ctx.error
+    if ctx.traceback:
+        entry["traceback"] = ctx.traceback
+    sim.state.journal.add(entry)
+
+
+def _vendor_for(request: web.Request) -> tuple[Sim, str | None, str]:
+    sim = request.config_dict[SIM]
+    ctx: RequestCtx | None = request.get(CTX)
+    if ctx is not None and ctx.vendor:
+        return sim, ctx.vendor, ctx.operation or ""
+    return sim, None, ""
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except AdminError as exc:
+        return json_error(exc.status, exc.error, exc.detail)
+    except VendorError as exc:
+        sim, vendor, op = _vendor_for(request)
+        ctx: RequestCtx | None = request.get(CTX)
+        if ctx is not None:
+            ctx.vendor_code = exc.code
+            ctx.error = exc.message
+        name = vendor or exc.vendor
+        return sim.vendors[name].render_error(exc, op, sim)
+    except web.HTTPException as exc:
+        sim, vendor, op = _vendor_for(request)
+        if vendor is None or _is_admin(request):
+            return json_error(exc.status, exc.reason, f"{request.method} {request.path}")
+        v = sim.vendors[vendor]
+        err = v.oversize_error(op) if exc.status == 413 else v.internal_error(op)
+        ctx = request.get(CTX)
+        if ctx is not None:
+            ctx.vendor_code = err.code
+            ctx.error = f"HTTP {exc.status} {exc.reason}"
+        return v.render_error(err, op, sim)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception as exc:
+        sim, vendor, op = _vendor_for(request)
+        ctx = request.get(CTX)
+        tb = traceback.format_exc()
+        log.error("unexpected error in %s %s\n%s", request.method, request.path, tb)
+        if vendor is None:
+            return json_error(500, "internal_error", f"{type(exc).__name__}: {exc}")
+        v = sim.vendors[vendor]
+        err = v.internal_error(op)
+        if ctx is not None:
+            ctx.vendor_code = err.code
+            ctx.error = f"unexpected {type(exc).__name__}: {exc}"
+            ctx.traceback = tb
+        return v.render_error(err, op, sim)
+
+
+@web.middleware
+async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+    ref = op_of(request)
+    if ref is None or _is_admin(request):
+        return await handler(request)
+    sim = request.config_dict[SIM]
+    vendor = sim.vendors[ref.vendor]
+    if (request.content_length or 0) > sim.settings.max_body_bytes:
+        raise vendor.oversize_error(ref.operation)
+    rule = sim.faults.pick(RequestKey(ref.vendor, ref.operation, vendor.peek_credential(request, sim)))
+    if rule is None:
+        return await handler(request)
+    ctx: RequestCtx = request[CTX]
+    ctx.fault = {"rule": rule.id, "action": rule.action}
+    action = rule.action
+    kind = action["type"]
+    if kind == "latency":
+        await asyncio.sleep(float(action["ms"]) / 1000)
+        return await handler(request)
+    if kind == "error":
+        raise vendor.error_from_code(action["code"], ref.operation)
+    if kind == "http":
+        body = b"" if action.get("body", "empty") == "empty" else b'\x8b<html>\xff\xfe garbled \x00{"err'
+        return web.Response(status=int(action["status"]), body=body, content_type="application/octet-stream")
+    if kind == "hang":
+        await asyncio.sleep(float(action.get("max_s", sim.settings.hang_max_s)))
+        _abort(request)
+        return web.Response(status=504)
+    if kind == "reset":
+        _abort(request)
+        return web.Response(status=502)
+    raise AssertionError(f"unknown fault action {kind!r}")  # the schema forbids this
+
+
+def _abort(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()

@@ -1,0 +1,36 @@
+"""The one seeded random source. Ids, tokens and default scenarios all draw from here.
+
+Two kinds of randomness: a *sequence* source (ids, tokens: same seed and same request order give the
+same values) and *content-derived* sources (``for_content``: same content and seed give the same
+draws whatever the request order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random as _random
+
+
+class Rng:
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._seq = _random.Random(seed)
+
+    def reset(self) -> None:
+        self._seq = _random.Random(self.seed)
+
+    def hex(self, n: int) -> str:
+        return "".join(f"{self._seq.getrandbits(4):x}" for _ in range(n))
+
+    def randint(self, lo: int, hi: int) -> int:
+        return self._seq.randint(lo, hi)
+
+    def random(self) -> float:
+        return self._seq.random()
+
+    def for_content(self, *parts: str | bytes) -> _random.Random:
+        h = hashlib.sha256(str(self.seed).encode())
+        for p in parts:
+            h.update(b"\x00")
+            h.update(p.encode() if isinstance(p, str) else p)
+        return _random.Random(int.from_bytes(h.digest()[:8], "big"))

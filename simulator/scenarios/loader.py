@@ -1,0 +1,103 @@
+"""Fixture directories: every ``*.yaml``/``*.yml``/``*.json`` below them, validated and merged.
+
+Later directories win: a credential with the same vendor and id, or a scenario with the same name,
+replaces the earlier one; rules and faults are appended in load order; vendor sections merge
+key by key (dicts recursively, anything else replaced).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulator.errors import ModsimError
+from simulator.scenarios.model import Scenario
+from simulator.schemas import errors as schema_errors
+
+
+class FixtureError(ModsimError):
+    pass
+
+
+@dataclass
+class ScenarioRule:
+    match: dict[str, Any]
+    scenario: str | None = None
+    file: Path | None = None
+    download: str | None = None
+    name: str = ""
+
+
+@dataclass
+class FixtureSet:
+    credentials: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    rules: list[ScenarioRule] = field(default_factory=list)
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def read_document(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise FixtureError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
+
+
+def load_file(path: Path, into: FixtureSet) -> None:
+    doc = read_document(path)
+    if doc is None:
+        return
+    problems = schema_errors("fixtures.schema", doc)
+    if problems:
+        raise FixtureError(f"{path}: " + "; ".join(problems[:5]))
+    for c in doc.get("credentials", ()):
+        into.credentials[(c["vendor"], c["id"])] = c
+    for s in doc.get("scenarios", ()):
+        into.scenarios[s["name"]] = Scenario.from_dict(s)
+    for r in doc.get("rules", ()):
+        file = (path.parent / r["file"]).resolve() if "file" in r else None
+        into.rules.append(
+            ScenarioRule(
+                match=r["match"],
+                scenario=r.get("scenario"),
+                file=file,
+                download=r.get("download"),
+                name=r.get("name", ""),
+            )
+        )
+    into.faults.extend(doc.get("faults", ()))
+    for vendor, section in doc.get("vendors", {}).items():
+        into.vendors[vendor] = deep_merge(into.vendors.get(vendor, {}), section)
+    into.files.append(path)
+
+
+def load_dirs(dirs: list[Path]) -> FixtureSet:
+    out = FixtureSet()
+    for d in dirs:
+        if not d.is_dir():
+            raise FixtureError(f"fixtures directory not found: {d}")
+        for path in sorted(p for p in d.rglob("*") if p.suffix in {".yaml", ".yml", ".json"}):
+            load_file(path, out)
+    for rule in out.rules:
+        if rule.scenario and rule.scenario not in out.scenarios:
+            raise FixtureError(f"rule {rule.name or rule.match} names unknown scenario {rule.scenario!r}")
+        if rule.file and not rule.file.is_file():
+            raise FixtureError(f"rule {rule.name or rule.match} names missing file {rule.file}")
+    return out

@@ -1,0 +1,154 @@
+"""Truth model. One scenario says what the content contains; each vendor renders it through its policy.
+
+Probabilities are 0..1 floats. Boxes are pixels ``left, top, width, height`` in a nominal image of the
+scenario's ``size`` (vendors scale nothing: they report what the truth says).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+IDENTITY_KINDS = ("star", "politician", "public", "custom")
+BEHAVIOURS = (
+    "smoking",
+    "drugs",
+    "tattoo",
+    "gambling",
+    "drinking",
+    "gesture",
+    "minor",
+    "superstition",
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str  # one of IDENTITY_KINDS
+    name: str
+    id: str | None = None  # person id in a custom face library
+    group: str | None = None  # custom library group
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[int, int, int, int] = (90, 92, 111, 99)
+    probability: float = 0.99
+    gender: str = "male"
+    age: int = 28
+    glasses: int = 0  # 0 none, 1 ordinary, 2 sun
+    race: str = "yellow"
+    human: float = 0.98  # 1 - cartoon
+    blur: float = 0.0
+    illumination: int = 150
+    completeness: int = 1
+    occlusion: float = 0.0
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    identity: Identity | None = None
+
+
+@dataclass(frozen=True)
+class Porn:
+    porn: float = 0.01
+    sexy: float = 0.02
+    normal: float = 0.97
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Ads:
+    qrcode: bool = False
+    barcode: bool = False
+    #: ad/promotion probability for the image as a whole
+    score: float = 0.0
+    #: text of QR codes (rendered by vendors that decode them)
+    qrcode_texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quality:
+    aesthetic: float = 0.7
+    blur: float = 0.05
+    clarity: float = 0.9
+
+
+@dataclass(frozen=True)
+class TextHit:
+    label: int  # 1 暴恐 2 色情 3 政治 4 恶意推广 5 低俗辱骂
+    words: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str = ""
+    size: tuple[int, int] = (256, 256)
+    faces: tuple[Face, ...] = ()
+    text: tuple[str, ...] = ()
+    porn: Porn = field(default_factory=Porn)
+    #: violence / terror labels, e.g. bloody, weapon, flag, crowd
+    terror: tuple[Label, ...] = ()
+    ads: Ads = field(default_factory=Ads)
+    logos: tuple[Label, ...] = ()
+    behaviours: tuple[Label, ...] = ()
+    quality: Quality = field(default_factory=Quality)
+    #: per-frame porn truth for GIFs; empty: every frame is ``porn``
+    frames: tuple[Porn, ...] = ()
+    #: for text content: forced category hits, on top of the word lists
+    text_hits: tuple[TextHit, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def terror_score(self) -> float:
+        return max((t.score for t in self.terror), default=0.0)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Scenario:
+        """Build from a fixture mapping already validated by ``schemas/scenario.schema.json``."""
+        faces = tuple(_face(f) for f in d.get("faces", ()))
+        return cls(
+            name=d["name"],
+            description=d.get("description", ""),
+            size=tuple(d.get("size", (256, 256))),
+            faces=faces,
+            text=tuple(d.get("text", ())),
+            porn=Porn(**d["porn"]) if "porn" in d else Porn(),
+            terror=tuple(Label(**t) for t in d.get("terror", ())),
+            ads=_ads(d.get("ads", {})),
+            logos=tuple(Label(**t) for t in d.get("logos", ())),
+            behaviours=tuple(Label(**t) for t in d.get("behaviours", ())),
+            quality=Quality(**d["quality"]) if "quality" in d else Quality(),
+            frames=tuple(Porn(**p) for p in d.get("frames", ())),
+            text_hits=tuple(
+                TextHit(label=h["label"], words=tuple(h.get("words", ())), score=h["score"])
+                for h in d.get("text_hits", ())
+            ),
+            tags=tuple(d.get("tags", ())),
+        )
+
+
+def _face(d: dict[str, Any]) -> Face:
+    args = {k: v for k, v in d.items() if k not in {"box", "identity"}}
+    ident = d.get("identity")
+    return Face(
+        box=tuple(d.get("box", (90, 92, 111, 99))),
+        identity=Identity(**ident) if ident else None,
+        **args,
+    )
+
+
+def _ads(d: dict[str, Any]) -> Ads:
+    return Ads(
+        qrcode=d.get("qrcode", False),
+        barcode=d.get("barcode", False),
+        score=d.get("score", 0.0),
+        qrcode_texts=tuple(d.get("qrcode_texts", ())),
+    )

@@ -1,0 +1,68 @@
+"""Settings: the only module that reads the environment.
+
+Precedence: explicit keyword arguments (the CLI passes its flags) > ``MODSIM_*`` environment
+variables > defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "MODSIM_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 0
+    #: extra fixture directories, loaded after the built-in ones (later ones win on name clashes)
+    fixtures: tuple[Path, ...] = ()
+    #: load the built-in fixtures (demo credentials, scenario library, policies)
+    builtin_fixtures: bool = True
+    journal_size: int = 10_000
+    #: admin API (/__modsim/) answers only loopback peers unless this is true
+    admin_allow_remote: bool = False
+    #: when set, admin calls must carry ``X-Modsim-Token: <token>``
+    admin_token: str | None = None
+    #: hard cap on any request body, enforced from Content-Length before reading and while streaming
+    max_body_bytes: int = 32 * 1024 * 1024
+    #: hosts (exact or ``*.suffix``) whose URLs may really be fetched; empty: no network at all
+    fetch_allowlist: tuple[str, ...] = ()
+    #: upper bound of a ``hang`` fault before the connection is closed
+    hang_max_s: float = 300.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or f.name == "extra":
+                continue
+            values[f.name] = _parse(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "fixtures" in values:
+            values["fixtures"] = tuple(Path(p) for p in values["fixtures"])
+        if "fetch_allowlist" in values:
+            values["fetch_allowlist"] = tuple(values["fetch_allowlist"])
+        return replace(cls(), **values)
+
+
+def _parse(name: str, raw: str) -> Any:
+    default = getattr(Settings(), name)
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, tuple):
+        sep = os.pathsep if name == "fixtures" else ","
+        return tuple(p for p in raw.split(sep) if p)
+    return raw

@@ -1,0 +1,105 @@
+"""Baidu AI open platform: OAuth ``/oauth/2.0/token`` and ``/rest/2.0/solution/v1/face_audit``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from simulator.errors import AdminError, VendorError
+from simulator.schemas import errors as schema_errors
+from simulator.vendors.baidu import auth
+from simulator.vendors.baidu.envelope import render_error
+from simulator.vendors.baidu.errors import MESSAGES, BaiduError, OAuthError
+from simulator.vendors.baidu.policy import BaiduSettings
+from simulator.vendors.base import Route, Vendor
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+
+class BaiduVendor(Vendor):
+    name = "baidu"
+    title = "Baidu AI (aip.baidubce.com)"
+
+    def routes(self) -> list[Route]:
+        from simulator.vendors.baidu.routes import ROUTES
+
+        return ROUTES
+
+    def configure(self, sim: Sim) -> None:
+        section = sim.fixtures.vendors.get("baidu", {})
+        problems = schema_errors("baidu/config.schema", section)
+        if problems:
+            raise ValueError("vendors.baidu fixture section: " + "; ".join(problems[:5]))
+        sim.state.vendor_state("baidu")["settings"] = BaiduSettings.from_dict(section)
+
+    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+        from simulator.vendors.baidu.models import log_id
+
+        baidu_err = err if isinstance(err, BaiduError) else BaiduError(282000)
+        return render_error(baidu_err, log_id(sim))
+
+    def internal_error(self, operation: str) -> VendorError:
+        if operation == "token":
+            return OAuthError(
+                "server_error", "The authorization server encountered an unexpected condition", 500
+            )
+        return BaiduError(282000)
+
+    def error_from_code(self, code: int | str, operation: str) -> VendorError:
+        if isinstance(code, str) and not code.lstrip("-").isdigit():
+            if operation == "token":
+                texts = {
+                    "invalid_client": ("unknown client id", 401),
+                    "invalid_request": ("The request is missing a required parameter", 400),
+                    "unsupported_grant_type": ("The authorization grant type is not supported", 400),
+                }
+                desc, status = texts.get(
+                    code, ("The authorization server encountered an unexpected condition", 500)
+                )
+                return OAuthError(code, desc, status)
+            return BaiduError(282000)
+        return BaiduError(int(code))
+
+    def oversize_error(self, operation: str) -> VendorError:
+        return BaiduError(216202)
+
+    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+        token = request.query.get("access_token")
+        if token:
+            rec = auth.tokens(sim).get(token)
+            return rec.api_key if rec else None
+        return request.query.get("client_id")
+
+    def admin_routes(self) -> list[web.RouteDef]:
+        return [web.post("/tokens/revoke", _revoke), web.get("/tokens", _list_tokens)]
+
+    def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
+        return [
+            {"app_id": c.attrs.get("app_id"), "api_key": c.id, "secret_key": c.secret}
+            for c in sim.state.credentials.all("baidu")
+        ]
+
+
+async def _revoke(request: web.Request) -> web.Response:
+    from simulator.keys import SIM
+
+    sim = request.config_dict[SIM]
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise AdminError(400, "invalid_json", str(exc)) from exc
+    if not isinstance(body, dict) or not (body.get("token") or body.get("api_key")):
+        raise AdminError(400, "invalid_request", 'give {"token": ...} or {"api_key": ...}')
+    return web.json_response({"revoked": auth.revoke(sim, body.get("token"), body.get("api_key"))})
+
+
+async def _list_tokens(request: web.Request) -> web.Response:
+    from simulator.keys import SIM
+
+    sim = request.config_dict[SIM]
+    return web.json_response({"tokens": [t.to_dict() for t in auth.tokens(sim).values()]})
+
+
+__all__ = ["MESSAGES", "BaiduVendor"]

@@ -1,0 +1,154 @@
+"""Baidu OAuth (client_credentials) and access-token checks, on the simulator clock.
+
+Tokens look like the real ones: ``24.<32 hex>.2592000.<expiry>.282335-<AppID>`` (refresh: ``25.`` and
+315360000). Tokens are remembered per simulator run; an unknown, garbled or revoked token is 110, an
+expired one 111, a missing one 100. A request signed the BCE way (``authorization: bce-auth-v1/...``,
+what the SDK falls back to when the token answer lacks ``brain_all_scope``) is 14, as the real
+service answers AI-platform keys.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from simulator.context import RequestCtx
+from simulator.state import Credential
+from simulator.vendors.baidu.errors import BaiduError, OAuthError
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+ACCESS_TTL = 2592000
+REFRESH_TTL = 315360000
+DEFAULT_SCOPE = (
+    "public brain_all_scope brain_solution brain_antiporn brain_antiterror brain_antispam brain_solution_face_audit "
+    "vis-antiporn_antiporn_v2 wise_adapt lebo_resource_base lightservice_public hetu_basic lightcms_map_poi "
+    "kaidian_kaidian ApsMisTest_Test权限 vis-classify_flower lpq_开放 cop_helloScope ApsMis_fangdi_permission "
+    "smartapp_snsapi_base smartapp_mapp_dev_manage iop_autocar oauth_tp_app smartapp_smart_game_openapi "
+    "oauth_sessionkey smartapp_swanid_verify smartapp_opensource_openapi smartapp_opensource_recapi "
+    "fake_face_detect_开放Scope vis-ocr_虚拟人物助理 idl-video_虚拟人物助理 smartapp_component"
+)
+
+
+@dataclass
+class Token:
+    token: str
+    api_key: str
+    app_id: str
+    issued: float
+    expires: float
+    revoked: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "token": self.token,
+            "api_key": self.api_key,
+            "app_id": self.app_id,
+            "issued": self.issued,
+            "expires": self.expires,
+            "revoked": self.revoked,
+        }
+
+
+def tokens(sim: Sim) -> dict[str, Token]:
+    bag = sim.state.vendor_state("baidu")
+    store: dict[str, Token] = bag.setdefault("tokens", {})
+    return store
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, Any]:
+    """The token endpoint. ``params``: query (and form body) values. Returns the body in wire key order."""
+    missing = [k for k in ("grant_type", "client_id", "client_secret") if not params.get(k)]
+    if missing:
+        ctx.auth("rejected", f"missing parameter(s): {', '.join(missing)}")
+        raise OAuthError("invalid_request", "The request is missing a required parameter", 400)
+    if params["grant_type"] != "client_credentials":
+        ctx.auth("rejected", f"grant_type {params['grant_type']!r} is not client_credentials")
+        raise OAuthError("unsupported_grant_type", "The authorization grant type is not supported", 400)
+    cred = sim.state.credentials.get("baidu", params["client_id"])
+    if cred is None:
+        ctx.auth("rejected", f"no Baidu app has API key {params['client_id']!r}")
+        raise OAuthError("invalid_client", "unknown client id", 401)
+    if not cred.secret_equals(params["client_secret"]):
+        ctx.auth("rejected", f"secret key does not match API key {cred.id!r}", cred.id)
+        raise OAuthError("invalid_client", "Client authentication failed", 401)
+    now = int(sim.clock.now())
+    app_id = str(cred.attrs.get("app_id", "0"))
+    ttl = int(cred.attrs.get("token_ttl_s", ACCESS_TTL))
+    access = f"24.{sim.rng.hex(32)}.{ttl}.{now + ttl}.282335-{app_id}"
+    refresh = f"25.{sim.rng.hex(32)}.{REFRESH_TTL}.{now + REFRESH_TTL}.282335-{app_id}"
+    tokens(sim)[access] = Token(access, cred.id, app_id, now, now + ttl)
+    ctx.auth("ok", f"issued {access[:12]}… to API key {cred.id!r}, expires {_iso(now + ttl)}", cred.id)
+    session_key = "9mzd" + base64.b64encode(bytes.fromhex(sim.rng.hex(96))).decode()[:84]
+    return {
+        "refresh_token": refresh,
+        "expires_in": ttl,
+        "session_key": session_key,
+        "access_token": access,
+        "scope": scope_of(cred),
+        "session_secret": sim.rng.hex(32),
+    }
+
+
+def scope_of(cred: Credential) -> str:
+    """``attrs.scope`` overrides; ``attrs.cloud_user: true`` drops ``brain_all_scope`` (SDK goes BCE mode)."""
+    scope = str(cred.attrs.get("scope", DEFAULT_SCOPE))
+    if cred.attrs.get("cloud_user"):
+        scope = " ".join(s for s in scope.split(" ") if s != "brain_all_scope")
+    return scope
+
+
+def check_token(
+    sim: Sim, ctx: RequestCtx, token: str | None, authorization: str | None, operation: str
+) -> Credential:
+    if not token:
+        if authorization and authorization.lower().startswith("bce-auth-v1/"):
+            ak = authorization.split("/")[1] if authorization.count("/") >= 1 else ""
+            ctx.auth(
+                "rejected", f"BCE signature (bce-auth-v1) with AK {ak!r}: AI-platform keys are not IAM keys"
+            )
+            raise BaiduError(14)
+        ctx.auth("rejected", "no access_token in the query")
+        raise BaiduError(100)
+    rec = tokens(sim).get(token)
+    if rec is None:
+        ctx.auth("rejected", f"access_token {token[:40]!r} was never issued by this simulator")
+        raise BaiduError(110)
+    ctx.credential = rec.api_key
+    if rec.revoked:
+        ctx.auth("rejected", f"access_token {token[:12]}… of {rec.api_key!r} was revoked")
+        raise BaiduError(110)
+    now = sim.clock.now()
+    if now >= rec.expires:
+        ctx.auth(
+            "rejected",
+            f"access_token {token[:12]}… of {rec.api_key!r} expired at {_iso(rec.expires)} "
+            f"(simulator clock {_iso(now)})",
+        )
+        raise BaiduError(111)
+    cred = sim.state.credentials.get("baidu", rec.api_key)
+    if cred is None:
+        ctx.auth("rejected", f"API key {rec.api_key!r} of this token no longer exists")
+        raise BaiduError(110)
+    allowed = cred.attrs.get("operations")
+    if allowed is not None and operation not in allowed:
+        ctx.auth("rejected", f"app {cred.id!r} has no permission for {operation} (attrs.operations)")
+        raise BaiduError(6)
+    ctx.auth("ok", f"access_token {token[:12]}… of {rec.api_key!r} valid until {_iso(rec.expires)}")
+    return cred
+
+
+def revoke(sim: Sim, token: str | None = None, api_key: str | None = None) -> int:
+    n = 0
+    for rec in tokens(sim).values():
+        if (token and rec.token == token) or (api_key and rec.api_key == api_key):
+            rec.revoked = True
+            n += 1
+    return n

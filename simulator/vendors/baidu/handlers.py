@@ -1,0 +1,57 @@
+"""Baidu handlers: parse the request the way Baidu does and call one model function."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from simulator.context import RequestCtx
+from simulator.forms import EncodingError, body_params, query_params
+from simulator.keys import CTX, SIM
+from simulator.vendors.baidu import auth, models
+from simulator.vendors.baidu.envelope import oauth_response, rest_response
+from simulator.vendors.baidu.errors import BaiduError
+
+
+async def token(request: web.Request) -> web.Response:
+    """GET or POST; parameters in the query (Python/PHP SDKs) or a form body (Java SDK); query wins."""
+    sim, ctx = request.config_dict[SIM], request[CTX]
+    try:
+        params = query_params(request)
+        if request.method == "POST":
+            for k, v in (await body_params(request)).values.items():
+                params.setdefault(k, v)
+    except EncodingError as exc:
+        ctx.note(f"undecodable parameters: {exc}")
+        params = {}
+    return oauth_response(auth.issue_token(sim, ctx, params))
+
+
+async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx]:
+    sim, ctx = request.config_dict[SIM], request[CTX]
+    try:
+        query = query_params(request)
+    except EncodingError as exc:
+        raise BaiduError(282002) from exc
+    ctx.credential = None
+    cred = auth.check_token(
+        sim, ctx, query.get("access_token"), request.headers.get("authorization"), operation
+    )
+    try:
+        form = (await body_params(request)).values
+    except EncodingError as exc:
+        ctx.note(f"body is not UTF-8 form data: {exc}")
+        raise BaiduError(282002) from exc
+    form["__credential__"] = cred.id
+    return form, ctx
+
+
+async def face_audit(request: web.Request) -> web.Response:
+    sim = request.config_dict[SIM]
+    form, ctx = await _authed_form(request, "face_audit")
+    cred = sim.state.credentials.get("baidu", form.pop("__credential__"))
+    assert cred is not None
+    return rest_response(await models.face_audit(sim, ctx, cred, form))
+
+
+async def unknown_method(request: web.Request) -> web.Response:
+    raise BaiduError(3)

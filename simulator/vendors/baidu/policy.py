@@ -1,0 +1,130 @@
+"""Baidu face_audit policies ("审核配置组", selected by ``configId``) and request limits.
+
+Fixture section ``vendors.baidu`` (schema ``schemas/baidu/config.schema.json``):
+
+- ``configs``: configId -> which services run (``data`` keys), which res_msg rules apply, thresholds,
+  competitor names (rule 103) and the custom face library (rule 207).
+- ``empty_config_id``: what an empty or absent configId means. The Python SDK sends ``configId=``
+  by default, and real apps get answers with it, so the default is ``default`` (use
+  ``default_config``); ``error`` answers 282800 instead. Unknown non-empty ids are always 282800.
+- ``limits``: per-image and per-request limits (4 MB base64, longest side 4096 px, 30 URLs; the
+  shortest side floor and the image count cap are not documented: configurable, see README).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.scenarios.model import Scenario
+
+SERVICES = ("ocr", "face", "antiporn", "terror", "public", "politician", "quality")
+
+PHONE = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+DIGITS = re.compile(r"\d+")
+QQ_WORD = re.compile(r"(?i)q\s*q|扣扣|企鹅号")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    porn: float = 0.5
+    sexy: float = 0.6
+    terror: float = 0.5
+    identity: float = 0.6
+    max_faces: int = 2
+    aesthetic: float = 0.4
+    suspect_digits_min: int = 6
+
+
+@dataclass(frozen=True)
+class FaceAuditConfig:
+    id: str
+    services: tuple[str, ...] = SERVICES
+    rules: tuple[int, ...] = (101, 102, 103, 104, 201, 203, 204, 205, 206, 207, 301, 302, 401, 501)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    competitors: tuple[str, ...] = ()
+    face_library: tuple[str, ...] = ()
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, cid: str, d: dict[str, Any]) -> FaceAuditConfig:
+        return cls(
+            id=cid,
+            services=tuple(d.get("services", SERVICES)),
+            rules=tuple(d.get("rules", cls.rules)),
+            thresholds=Thresholds(**d.get("thresholds", {})),
+            competitors=tuple(d.get("competitors", ())),
+            face_library=tuple(d.get("face_library", ())),
+            description=d.get("description", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_image_b64: int = 4 * 1024 * 1024
+    max_side: int = 4096
+    min_side: int = 15
+    max_urls: int = 30
+    max_images: int = 0  # 0: no cap beyond the body size cap
+    formats: tuple[str, ...] = ("jpeg", "png", "bmp")
+    url_timeout_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class BaiduSettings:
+    configs: dict[str, FaceAuditConfig]
+    default_config: str = "1"
+    empty_config_id: str = "default"
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BaiduSettings:
+        configs = {
+            str(k): FaceAuditConfig.from_dict(str(k), v or {}) for k, v in d.get("configs", {}).items()
+        }
+        lim = dict(d.get("limits", {}))
+        if "formats" in lim:
+            lim["formats"] = tuple(lim["formats"])
+        return cls(
+            configs=configs,
+            default_config=str(d.get("default_config", "1")),
+            empty_config_id=d.get("empty_config_id", "default"),
+            limits=Limits(**lim),
+        )
+
+    def config_for(self, config_id: str) -> FaceAuditConfig | None:
+        if config_id == "":
+            return self.configs.get(self.default_config) if self.empty_config_id == "default" else None
+        return self.configs.get(config_id)
+
+
+def rule_hits(cfg: FaceAuditConfig, s: Scenario) -> list[int]:
+    """res_msg for one image: the enabled rules the scenario fails, in code order."""
+    t = cfg.thresholds
+    text = "\n".join(s.text)
+    phones = PHONE.findall(text)
+    stripped = PHONE.sub(" ", text)
+    runs = [len(m) for m in DIGITS.findall(stripped)]
+    kinds = [f.identity.kind for f in s.faces if f.identity and f.probability >= t.identity]
+    names = {f.identity.name for f in s.faces if f.identity}
+    checks: dict[int, bool] = {
+        101: bool(phones),
+        102: bool(QQ_WORD.search(text)) or any(n > 9 for n in runs),
+        103: any(c.lower() in text.lower() for c in cfg.competitors if c),
+        104: any(t.suspect_digits_min <= n <= 9 for n in runs),
+        201: not s.faces,
+        202: bool(s.faces),
+        203: len(s.faces) >= t.max_faces,
+        204: "star" in kinds,
+        205: "politician" in kinds,
+        206: "public" in kinds,
+        207: bool(names & set(cfg.face_library)),
+        301: s.porn.porn >= t.porn,
+        302: s.porn.sexy >= t.sexy,
+        401: s.terror_score >= t.terror,
+        501: s.quality.aesthetic < t.aesthetic,
+        502: s.quality.aesthetic > t.aesthetic,
+        503: s.quality.aesthetic != t.aesthetic,
+    }
+    return [code for code in sorted(cfg.rules) if checks.get(code, False)]

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from simulator.vendors.baidu import handlers
+from simulator.vendors.base import Route
+
+ROUTES = [
+    Route("GET", "/oauth/2.0/token", handlers.token, "token"),
+    Route("POST", "/oauth/2.0/token", handlers.token, "token"),
+    Route("POST", "/rest/2.0/solution/v1/face_audit", handlers.face_audit, "face_audit"),
+    Route("*", "/rest/2.0/{tail:.*}", handlers.unknown_method, "unknown_method"),
+]

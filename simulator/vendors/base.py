@@ -1,0 +1,75 @@
+"""The vendor extension point. A vendor package provides one ``Vendor`` subclass; nothing outside
+its package knows vendor specifics.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from simulator.errors import VendorError
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # "*" for any
+    path: str
+    handler: Handler
+    operation: str
+
+
+@dataclass(frozen=True)
+class OpRef:
+    vendor: str
+    operation: str
+
+
+class Vendor(ABC):
+    #: registry key, journal ``vendor`` value
+    name: str = ""
+    title: str = ""
+
+    @abstractmethod
+    def routes(self) -> list[Route]: ...
+
+    @abstractmethod
+    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+        """The vendor's own envelope for ``err``; the one place its error bodies are built."""
+
+    @abstractmethod
+    def internal_error(self, operation: str) -> VendorError:
+        """What the vendor answers when something breaks inside it."""
+
+    @abstractmethod
+    def error_from_code(self, code: int | str, operation: str) -> VendorError:
+        """A vendor error by code, for fault rules (``{"type": "error", "code": ...}``)."""
+
+    def oversize_error(self, operation: str) -> VendorError:
+        """The vendor's answer to a body over the size cap."""
+        return self.internal_error(operation)
+
+    def configure(self, sim: Sim) -> None:
+        """Read and validate this vendor's fixture section (``vendors.<name>``); called at start and reset."""
+        return None
+
+    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+        """The credential id a request claims, from the query and headers only (never the body);
+        used by fault matching before the handler runs."""
+        return None
+
+    def admin_routes(self) -> list[web.RouteDef]:
+        """Vendor-specific admin calls, mounted under ``/__modsim/vendors/<name>/``."""
+        return []
+
+    def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
+        """What ``modsim serve`` prints; defaults to this vendor's fixture credentials."""
+        return [c.to_dict() for c in sim.state.credentials.all(self.name)]
