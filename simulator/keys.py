@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from simulator.sim import Sim
     from simulator.vendors.base import OpRef
 
+from simulator.context import RequestCtx
+
 SIM: web.AppKey[Sim] = web.AppKey("modsim_sim")
 ROUTE_OPS: web.AppKey[dict[object, OpRef]] = web.AppKey("modsim_route_ops")
-#: request-scoped RequestCtx (a plain string key: aiohttp has no typed request keys)
-CTX = "modsim_ctx"
+CTX: web.RequestKey[RequestCtx] = web.RequestKey("modsim_ctx", RequestCtx)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import traceback
@@ -22,6 +23,7 @@ from aiohttp.typedefs import Handler
 from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.faults import RequestKey
+from simulator.schemas import errors as schema_errors
 from simulator.keys import CTX, ROUTE_OPS, SIM
 from simulator.sim import Sim
 from simulator.vendors.base import OpRef
@@ -68,12 +70,36 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         resp = await handler(request)
         status = resp.status
         resp.headers.setdefault("X-Modsim-Request-Id", ctx.request_id)
+        if sim.settings.validate_responses and ref is not None:
+            _check_schema(sim, ctx, ref, resp)
         return resp
     except asyncio.CancelledError:
         ctx.error = "client went away (request cancelled)"
         raise
     finally:
         _record(sim, ctx, status, (time.perf_counter() - t0) * 1000)
+
+
+def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamResponse) -> None:
+    if ctx.fault and ctx.fault["action"]["type"] in ("http", "hang", "reset"):
+        return
+    if not isinstance(resp, web.Response) or not isinstance(resp.body, bytes):
+        return
+    try:
+        body = json.loads(resp.body)
+    except ValueError:
+        body = resp.body[:200].decode("utf-8", "replace")
+    name = sim.vendors[ref.vendor].schema_for(ref.operation, body)
+    problems = schema_errors(name, body) if name else [f"no schema for {ref.vendor}/{ref.operation}"]
+    if problems:
+        violation: dict[str, object] = {
+            "request_id": ctx.request_id,
+            "operation": ref.operation,
+            "schema": name,
+            "problems": problems,
+        }
+        sim.schema_violations.append(violation)
+        ctx.note(f"response violates {name}: {problems[:3]}")
 
 
 def _record(sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float) -> None:

@@ -35,6 +35,9 @@ class Settings:
     fetch_allowlist: tuple[str, ...] = ()
     #: upper bound of a ``hang`` fault before the connection is closed
     hang_max_s: float = 300.0
+    #: check every vendor response against its JSON Schema; violations are journalled and kept in
+    #: ``Sim.schema_violations`` (the test suite turns this on)
+    validate_responses: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

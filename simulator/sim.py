@@ -26,6 +26,7 @@ class Sim:
         self.faults = FaultEngine(settings.seed)
         self.faults.replace(self.fixtures.faults)
         self.vendors = vendors()
+        self.schema_violations: list[dict[str, object]] = []
         for v in self.vendors.values():
             v.configure(self)
 

@@ -66,6 +66,10 @@ class Vendor(ABC):
         used by fault matching before the handler runs."""
         return None
 
+    def schema_for(self, operation: str, body: Any) -> str | None:
+        """The schema (path below schemas/) a response body of ``operation`` must satisfy."""
+        return None
+
     def admin_routes(self) -> list[web.RouteDef]:
         """Vendor-specific admin calls, mounted under ``/__modsim/vendors/<name>/``."""
         return []

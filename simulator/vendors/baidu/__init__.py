@@ -72,6 +72,17 @@ class BaiduVendor(Vendor):
             return rec.api_key if rec else None
         return request.query.get("client_id")
 
+    def schema_for(self, operation: str, body: Any) -> str | None:
+        if operation == "token":
+            return (
+                "baidu/token.success"
+                if isinstance(body, dict) and "access_token" in body
+                else "baidu/token.error"
+            )
+        if isinstance(body, dict) and "error_code" in body:
+            return "baidu/error"
+        return f"baidu/{operation}.success"
+
     def admin_routes(self) -> list[web.RouteDef]:
         return [web.post("/tokens/revoke", _revoke), web.get("/tokens", _list_tokens)]
 
