@@ -23,8 +23,8 @@ from aiohttp.typedefs import Handler
 from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.faults import RequestKey
-from simulator.schemas import errors as schema_errors
 from simulator.keys import CTX, ROUTE_OPS, SIM
+from simulator.schemas import errors as schema_errors
 from simulator.sim import Sim
 from simulator.vendors.base import OpRef
 
