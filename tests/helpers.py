@@ -40,3 +40,12 @@ async def face_audit(
     resp = await client.post(FACE_AUDIT, params=query, data=data)
     body: dict[str, Any] = await resp.json(content_type=None)
     return resp.status, body
+
+
+def without_log_ids(obj: Any) -> Any:
+    """The body minus every ``log_id``: those are per request (deterministic per request sequence)."""
+    if isinstance(obj, dict):
+        return {k: without_log_ids(v) for k, v in obj.items() if k != "log_id"}
+    if isinstance(obj, list):
+        return [without_log_ids(v) for v in obj]
+    return obj
