@@ -7,6 +7,7 @@ from aiohttp import web
 from simulator.context import RequestCtx
 from simulator.forms import EncodingError, body_params, query_params
 from simulator.keys import CTX, SIM
+from simulator.state import Credential
 from simulator.vendors.baidu import auth, models
 from simulator.vendors.baidu.envelope import oauth_response, rest_response
 from simulator.vendors.baidu.errors import BaiduError
@@ -26,13 +27,13 @@ async def token(request: web.Request) -> web.Response:
     return oauth_response(auth.issue_token(sim, ctx, params))
 
 
-async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx]:
+async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx, Credential]:
+    """Token first (from the query, before the body is read), then the UTF-8 form body."""
     sim, ctx = request.config_dict[SIM], request[CTX]
     try:
         query = query_params(request)
     except EncodingError as exc:
         raise BaiduError(282002) from exc
-    ctx.credential = None
     cred = auth.check_token(
         sim, ctx, query.get("access_token"), request.headers.get("authorization"), operation
     )
@@ -41,16 +42,12 @@ async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, 
     except EncodingError as exc:
         ctx.note(f"body is not UTF-8 form data: {exc}")
         raise BaiduError(282002) from exc
-    form["__credential__"] = cred.id
-    return form, ctx
+    return form, ctx, cred
 
 
 async def face_audit(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
-    form, ctx = await _authed_form(request, "face_audit")
-    cred = sim.state.credentials.get("baidu", form.pop("__credential__"))
-    assert cred is not None
-    return rest_response(await models.face_audit(sim, ctx, cred, form))
+    form, ctx, cred = await _authed_form(request, "face_audit")
+    return rest_response(await models.face_audit(request.config_dict[SIM], ctx, cred, form))
 
 
 async def unknown_method(request: web.Request) -> web.Response:
