@@ -10,6 +10,7 @@ from simulator.registry import vendors
 from simulator.resources import builtin_dir
 from simulator.rng import Rng
 from simulator.scenarios.loader import load_dirs
+from simulator.scenarios.text import Lexicon
 from simulator.settings import Settings
 from simulator.state import State
 
@@ -23,6 +24,7 @@ class Sim:
         dirs.extend(settings.fixtures)
         self.fixtures = load_dirs(dirs)
         self.state = State(self.fixtures, settings.journal_size)
+        self.lexicon = Lexicon(self.fixtures.lexicon)
         self.faults = FaultEngine(settings.seed)
         self.faults.replace(self.fixtures.faults)
         self.vendors = vendors()

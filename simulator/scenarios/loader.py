@@ -39,6 +39,7 @@ class FixtureSet:
     rules: list[ScenarioRule] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
     vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lexicon: dict[str, Any] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
 
@@ -49,6 +50,21 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
             out[k] = deep_merge(out[k], v)
         else:
             out[k] = v
+    return out
+
+
+def merge_lexicon(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Thresholds replace; per-label ``words`` and ``patterns`` lists append; ``name`` replaces."""
+    out = {"thresholds": {**base.get("thresholds", {}), **extra.get("thresholds", {})}, "labels": {}}
+    labels = dict(base.get("labels", {}))
+    for label, spec in extra.get("labels", {}).items():
+        old = labels.get(label, {})
+        labels[label] = {
+            "name": spec.get("name", old.get("name", "")),
+            "words": [*old.get("words", []), *spec.get("words", [])],
+            "patterns": [*old.get("patterns", []), *spec.get("patterns", [])],
+        }
+    out["labels"] = labels
     return out
 
 
@@ -83,6 +99,8 @@ def load_file(path: Path, into: FixtureSet) -> None:
             )
         )
     into.faults.extend(doc.get("faults", ()))
+    if "lexicon" in doc:
+        into.lexicon = merge_lexicon(into.lexicon, doc["lexicon"])
     for vendor, section in doc.get("vendors", {}).items():
         into.vendors[vendor] = deep_merge(into.vendors.get(vendor, {}), section)
     into.files.append(path)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from simulator.context import RequestCtx
 from simulator.rng import Rng
 from simulator.scenarios.model import Face, Porn, Quality, Scenario
 from simulator.state import State
@@ -76,6 +77,24 @@ def resolve(
         notes.append(f"marker names unknown scenario {content.marker!r}")
     seed_parts = [p for p in (content.sha256, content.url, content.text) if p is not None]
     return Resolution(default_scenario(rng, *seed_parts), "default", "; ".join(notes))
+
+
+def resolve_recorded(
+    state: State,
+    rng: Rng,
+    ctx: RequestCtx,
+    vendor: str,
+    operation: str,
+    credential: str | None,
+    content: ContentRef,
+) -> Scenario:
+    """``resolve``, with the scenario, its source and any note written to the request's journal entry."""
+    res = resolve(state, rng, vendor, operation, credential, content)
+    ctx.scenario.append(res.scenario.name)
+    ctx.scenario_source.append(res.source)
+    if res.note:
+        ctx.note(res.note)
+    return res.scenario
 
 
 def default_scenario(rng: Rng, *identity: str) -> Scenario:

@@ -55,6 +55,8 @@ class BaiduVendor(Vendor):
                     "invalid_request": ("The request is missing a required parameter", 400),
                     "unsupported_grant_type": ("The authorization grant type is not supported", 400),
                 }
+                if code not in texts:  # anything else is the OAuth server's own failure
+                    code = "server_error"
                 desc, status = texts.get(
                     code, ("The authorization server encountered an unexpected condition", 500)
                 )

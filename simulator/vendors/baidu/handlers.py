@@ -8,7 +8,7 @@ from simulator.context import RequestCtx
 from simulator.forms import EncodingError, body_params, query_params
 from simulator.keys import CTX, SIM
 from simulator.state import Credential
-from simulator.vendors.baidu import auth, models
+from simulator.vendors.baidu import auth, censor, models
 from simulator.vendors.baidu.envelope import oauth_response, rest_response
 from simulator.vendors.baidu.errors import BaiduError
 
@@ -47,7 +47,17 @@ async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, 
 
 async def face_audit(request: web.Request) -> web.Response:
     form, ctx, cred = await _authed_form(request, "face_audit")
-    return rest_response(await models.face_audit(request.config_dict[SIM], ctx, cred, form))
+    return rest_response(await models.face_audit(request.config_dict[SIM], ctx, cred.id, form))
+
+
+async def detect_gif(request: web.Request) -> web.Response:
+    form, ctx, cred = await _authed_form(request, "detect_gif")
+    return rest_response(censor.detect_gif(request.config_dict[SIM], ctx, cred.id, form.get("image", "")))
+
+
+async def spam(request: web.Request) -> web.Response:
+    form, ctx, cred = await _authed_form(request, "spam")
+    return rest_response(censor.spam(request.config_dict[SIM], ctx, cred.id, form.get("content")))
 
 
 async def unknown_method(request: web.Request) -> web.Response:

@@ -21,9 +21,8 @@ from urllib.parse import unquote
 from simulator.content import InvalidBase64, decode_base64, inspect_image
 from simulator.content.urls import Download, resolve_url
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, resolve
+from simulator.scenarios.matcher import ContentRef, resolve_recorded
 from simulator.scenarios.model import Face, Scenario
-from simulator.state import Credential
 from simulator.vendors.baidu.errors import BaiduError
 from simulator.vendors.baidu.policy import BaiduSettings, FaceAuditConfig, rule_hits
 
@@ -113,7 +112,9 @@ def checked_image(data: bytes, bs: BaiduSettings, url: str | None = None) -> Con
     return ContentRef(sha256=info.sha256, url=url, marker=info.marker)
 
 
-async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings) -> list[Item]:
+async def url_items(
+    sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, vendor: str, operation: str
+) -> list[Item]:
     urls = [unquote(u).strip() for u in split_list(raw)]
     if len(urls) > bs.limits.max_urls:
         raise BaiduError(282872)
@@ -152,7 +153,17 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings) -> l
     return items
 
 
-async def face_audit(sim: Sim, ctx: RequestCtx, cred: Credential, params: dict[str, str]) -> dict[str, Any]:
+async def face_audit(
+    sim: Sim,
+    ctx: RequestCtx,
+    credential: str,
+    params: dict[str, str],
+    *,
+    vendor: str = "baidu",
+    operation: str = "face_audit",
+) -> dict[str, Any]:
+    """The face_audit body. ``vendor``/``operation`` are what scenario rules match on: resellers
+    (showapi, AI绿洲) call this with their own names and credential."""
     bs = settings_of(sim)
     images, urls = params.get("images", ""), params.get("imgUrls", "")
     if images and urls:
@@ -164,15 +175,11 @@ async def face_audit(sim: Sim, ctx: RequestCtx, cred: Credential, params: dict[s
     if cfg is None:
         ctx.note(f"configId {config_id!r} not in vendors.baidu.configs {sorted(bs.configs)}")
         raise BaiduError(282800)
-    items = image_items(images, bs) if images else await url_items(sim, ctx, urls, bs)
+    items = image_items(images, bs) if images else await url_items(sim, ctx, urls, bs, vendor, operation)
     results = []
     for item in items:
-        res = resolve(sim.state, sim.rng, "baidu", "face_audit", cred.id, item.content)
-        ctx.scenario.append(res.scenario.name)
-        ctx.scenario_source.append(res.source)
-        if res.note:
-            ctx.note(res.note)
-        results.append(render_result(sim, cfg, res.scenario))
+        scenario = resolve_recorded(sim.state, sim.rng, ctx, vendor, operation, credential, item.content)
+        results.append(render_result(sim, cfg, scenario))
     ctx.vendor_code = 0
     return {"log_id": log_id(sim), "result": results}
 

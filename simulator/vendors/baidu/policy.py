@@ -69,6 +69,12 @@ class Limits:
     max_images: int = 0  # 0: no cap beyond the body size cap
     formats: tuple[str, ...] = ("jpeg", "png", "bmp")
     url_timeout_s: float = 3.0
+    #: detect_gif: whole GIF as base64, frames, one frame's share of the bytes
+    gif_max_b64: int = 20 * 1024 * 1024
+    gif_max_frames: int = 50
+    gif_max_frame_bytes: int = 4 * 1024 * 1024
+    #: antispam v2: UTF-8 bytes of ``content``
+    spam_max_bytes: int = 20000
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,9 @@ class BaiduSettings:
     default_config: str = "1"
     empty_config_id: str = "default"
     limits: Limits = field(default_factory=Limits)
+    #: the GIF answer's id key: the SDK docs' table and examples say ``log_id``; the REST doc's example
+    #: says ``logid`` (and showapi's 2054-2 doc too)
+    gif_log_id_key: str = "log_id"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BaiduSettings:
@@ -91,6 +100,7 @@ class BaiduSettings:
             default_config=str(d.get("default_config", "1")),
             empty_config_id=d.get("empty_config_id", "default"),
             limits=Limits(**lim),
+            gif_log_id_key=d.get("gif_log_id_key", "log_id"),
         )
 
     def config_for(self, config_id: str) -> FaceAuditConfig | None:

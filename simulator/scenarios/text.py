@@ -1,0 +1,107 @@
+"""Text-censor truth: which categories a text hits, with which words, and how strongly.
+
+Scores are explainable and deterministic:
+- each lexicon *word* found weighs 0.85, each *pattern* match (phone numbers, QQ, links) 0.6;
+  a category's score is ``1 - prod(1 - w)`` over its hits, capped at 0.99;
+- a category with no hit gets a low baseline in [0, 0.3) drawn from the text hash and the seed;
+- a scenario's ``text_hits`` (queued, rule or marker) raise a category to at least their score.
+``reject``/``review`` thresholds (0.8 / 0.5 by default) turn scores into verdicts.
+
+A text can name its scenario with the marker ``[[modsim=NAME]]`` anywhere in it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.rng import Rng
+from simulator.scenarios.model import TextHit
+
+WORD_WEIGHT = 0.85
+PATTERN_WEIGHT = 0.6
+TEXT_MARKER = re.compile(r"\[\[modsim=([A-Za-z0-9_.-]{1,64})\]\]")
+DEFAULT_NAMES = {1: "暴恐违禁", 2: "文本色情", 3: "政治敏感", 4: "恶意推广", 5: "低俗辱骂"}
+
+
+def marker_from_text(text: str) -> str | None:
+    m = TEXT_MARKER.search(text)
+    return m.group(1) if m else None
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    label: int
+    name: str
+    score: float
+    hits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextVerdict:
+    labels: tuple[LabelScore, ...]  # every category, in label order
+    reject: float
+    review: float
+
+    def bucket(self, s: LabelScore) -> str:
+        if s.score >= self.reject:
+            return "reject"
+        if s.score >= self.review:
+            return "review"
+        return "pass"
+
+    @property
+    def worst(self) -> str:
+        buckets = {self.bucket(s) for s in self.labels}
+        return "reject" if "reject" in buckets else "review" if "review" in buckets else "pass"
+
+
+class Lexicon:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        th = spec.get("thresholds", {})
+        self.reject = float(th.get("reject", 0.8))
+        self.review = float(th.get("review", 0.5))
+        self.labels: dict[int, tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...]]] = {}
+        for key in sorted({*DEFAULT_NAMES, *(int(k) for k in spec.get("labels", {}))}):
+            d = spec.get("labels", {}).get(str(key), {})
+            patterns = []
+            for p in d.get("patterns", ()):
+                try:
+                    patterns.append(re.compile(p))
+                except re.error as exc:
+                    raise ValueError(f"lexicon label {key}: bad pattern {p!r}: {exc}") from exc
+            self.labels[key] = (
+                d.get("name") or DEFAULT_NAMES.get(key, str(key)),
+                tuple(d.get("words", ())),
+                tuple(patterns),
+            )
+
+    def analyse(self, text: str, rng: Rng, forced: tuple[TextHit, ...] = ()) -> TextVerdict:
+        lowered = text.lower()
+        out = []
+        for label, (name, words, patterns) in self.labels.items():
+            hits: list[str] = []
+            weights: list[float] = []
+            for w in words:
+                if w.lower() in lowered and w not in hits:
+                    hits.append(w)
+                    weights.append(WORD_WEIGHT)
+            for p in patterns:
+                for m in p.finditer(text):
+                    if m.group(0) not in hits:
+                        hits.append(m.group(0))
+                        weights.append(PATTERN_WEIGHT)
+            if weights:
+                keep = 1.0
+                for weight in weights:
+                    keep *= 1 - weight
+                score = min(0.99, 1 - keep)
+            else:
+                score = rng.for_content("text-baseline", str(label), text).uniform(0.0, 0.3)
+            for f in forced:
+                if f.label == label:
+                    score = max(score, f.score)
+                    hits.extend(w for w in f.words if w not in hits)
+            out.append(LabelScore(label, name, round(score, 6), tuple(hits)))
+        return TextVerdict(tuple(out), self.reject, self.review)
