@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 
 class EncodingError(ValueError):
     pass
+
+
+class BodyTooLarge(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body over {limit} bytes")
+        self.limit = limit
 
 
 @dataclass
@@ -46,11 +53,30 @@ def query_params(request: web.Request) -> dict[str, str]:
     return parse_qs_strict(request.raw_path.partition("?")[2])
 
 
-async def body_params(request: web.Request) -> Params:
-    """Form fields of the body (never the query)."""
+async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
+    """The whole body; with ``max_bytes``, refused from Content-Length before reading and while streaming."""
+    if max_bytes is None:
+        return await request.read()
+    if (request.content_length or 0) > max_bytes:
+        raise BodyTooLarge(max_bytes)
+    buf = bytearray()
+    async for chunk in request.content.iter_chunked(65536):
+        buf.extend(chunk)
+        if len(buf) > max_bytes:
+            raise BodyTooLarge(max_bytes)
+    return bytes(buf)
+
+
+async def body_params(request: web.Request, max_bytes: int | None = None) -> Params:
+    """Form fields of the body (never the query). ``max_bytes``: see ``read_capped``."""
     if request.content_type.startswith("multipart/"):
+        if max_bytes is not None and (request.content_length or 0) > max_bytes:
+            raise BodyTooLarge(max_bytes)
         return await _multipart(request)
-    raw = await request.read()
+    try:
+        raw = await read_capped(request, max_bytes)
+    except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not decode with
+        raise EncodingError(f"undecodable body: {exc}") from exc
     if not raw:
         return Params()
     return Params(values=parse_qs_strict(raw), raw_body=raw)
@@ -74,7 +100,8 @@ async def _multipart(request: web.Request) -> Params:
                     out.values.setdefault(part.name, data.decode("utf-8"))
                 except UnicodeDecodeError as exc:
                     raise EncodingError(str(exc)) from exc
-    except (ValueError, AssertionError, KeyError) as exc:
+    except (ValueError, AssertionError, KeyError, RuntimeError, HttpProcessingError, web.RequestPayloadError) as exc:
+        # RuntimeError: a part's unknown Content-(Transfer-)Encoding; HttpProcessingError: bad part headers
         if isinstance(exc, EncodingError):
             raise
         raise EncodingError(f"malformed multipart body: {exc}") from exc

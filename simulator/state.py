@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.quotas import Quotas
 from simulator.scenarios.loader import FixtureSet, ScenarioRule
 from simulator.scenarios.model import Scenario
 
@@ -117,6 +118,7 @@ class State:
         self.fixtures = fixtures
         self.credentials = CredentialStore()
         self.journal = Journal(journal_size)
+        self.quotas = Quotas()
         self.queue: list[QueuedOutcome] = []
         self.rules: list[ScenarioRule] = []
         self.scenarios: dict[str, Scenario] = {}
@@ -133,6 +135,7 @@ class State:
         self.rules = list(self.fixtures.rules)
         self.scenarios = dict(self.fixtures.scenarios)
         self.journal.clear()
+        self.quotas.clear()
         self._vendor_state.clear()
 
     def vendor_state(self, vendor: str) -> dict[str, Any]:

@@ -65,6 +65,8 @@ class BaiduVendor(Vendor):
         return BaiduError(int(code))
 
     def oversize_error(self, operation: str) -> VendorError:
+        if operation == "token":  # the OAuth server has no image codes: keep its own envelope
+            return OAuthError("invalid_request", "The request is missing a required parameter", 400)
         return BaiduError(216202)
 
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
