@@ -100,7 +100,14 @@ async def _multipart(request: web.Request) -> Params:
                     out.values.setdefault(part.name, data.decode("utf-8"))
                 except UnicodeDecodeError as exc:
                     raise EncodingError(str(exc)) from exc
-    except (ValueError, AssertionError, KeyError, RuntimeError, HttpProcessingError, web.RequestPayloadError) as exc:
+    except (
+        ValueError,
+        AssertionError,
+        KeyError,
+        RuntimeError,
+        HttpProcessingError,
+        web.RequestPayloadError,
+    ) as exc:
         # RuntimeError: a part's unknown Content-(Transfer-)Encoding; HttpProcessingError: bad part headers
         if isinstance(exc, EncodingError):
             raise

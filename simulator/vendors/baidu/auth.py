@@ -86,7 +86,7 @@ def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, 
     refresh = f"25.{sim.rng.hex(32)}.{REFRESH_TTL}.{now + REFRESH_TTL}.282335-{app_id}"
     tokens(sim)[access] = Token(access, cred.id, app_id, now, now + ttl)
     ctx.auth("ok", f"issued {access[:12]}… to API key {cred.id!r}, expires {_iso(now + ttl)}", cred.id)
-    session_key = "9mzd" + base64.b64encode(bytes.fromhex(sim.rng.hex(96))).decode()[:84]
+    session_key = "9mzd" + base64.b64encode(bytes.fromhex(sim.rng.hex(126))).decode()
     return {
         "refresh_token": refresh,
         "expires_in": ttl,

@@ -14,7 +14,7 @@ from simulator.vendors.baidu.errors import BaiduError
 
 
 async def token(request: web.Request) -> web.Response:
-    """GET or POST; parameters in the query (Python/PHP SDKs) or a form body (Java SDK); query wins."""
+    """Any method; parameters in the query (Python/PHP SDKs) or a POST form body (Java SDK); query wins."""
     sim, ctx = request.config_dict[SIM], request[CTX]
     try:
         params = query_params(request)

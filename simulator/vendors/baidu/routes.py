@@ -4,8 +4,7 @@ from simulator.vendors.baidu import handlers
 from simulator.vendors.base import Route
 
 ROUTES = [
-    Route("GET", "/oauth/2.0/token", handlers.token, "token"),
-    Route("POST", "/oauth/2.0/token", handlers.token, "token"),
+    Route("*", "/oauth/2.0/token", handlers.token, "token"),
     Route("POST", "/rest/2.0/solution/v1/face_audit", handlers.face_audit, "face_audit"),
     Route("POST", "/rest/2.0/antiporn/v1/detect_gif", handlers.detect_gif, "detect_gif"),
     Route("POST", "/rest/2.0/antispam/v2/spam", handlers.spam, "spam"),
