@@ -72,7 +72,7 @@ async def body_params(request: web.Request, max_bytes: int | None = None) -> Par
     if request.content_type.startswith("multipart/"):
         if max_bytes is not None and (request.content_length or 0) > max_bytes:
             raise BodyTooLarge(max_bytes)
-        return await _multipart(request)
+        return await _multipart(request, max_bytes)
     try:
         raw = await read_capped(request, max_bytes)
     except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not decode with
@@ -82,8 +82,10 @@ async def body_params(request: web.Request, max_bytes: int | None = None) -> Par
     return Params(values=parse_qs_strict(raw), raw_body=raw)
 
 
-async def _multipart(request: web.Request) -> Params:
+async def _multipart(request: web.Request, max_bytes: int | None = None) -> Params:
+    """``max_bytes`` also caps a body without Content-Length (chunked): counted part by part."""
     out = Params()
+    seen = 0
     try:
         reader = await request.multipart()
         while True:
@@ -93,6 +95,9 @@ async def _multipart(request: web.Request) -> Params:
             if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             data = bytes(await part.read(decode=True))
+            seen += len(data)
+            if max_bytes is not None and seen > max_bytes:
+                raise BodyTooLarge(max_bytes)
             if part.filename is not None:
                 out.files.setdefault(part.name, data)
             else:
@@ -109,7 +114,7 @@ async def _multipart(request: web.Request) -> Params:
         web.RequestPayloadError,
     ) as exc:
         # RuntimeError: a part's unknown Content-(Transfer-)Encoding; HttpProcessingError: bad part headers
-        if isinstance(exc, EncodingError):
+        if isinstance(exc, EncodingError | BodyTooLarge):
             raise
         raise EncodingError(f"malformed multipart body: {exc}") from exc
     return out

@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
 import json
 import logging
 import time
 import traceback
 import uuid
+import zlib
 from typing import Any
 
 from aiohttp import web
@@ -85,10 +88,14 @@ def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamRespons
         return
     if not isinstance(resp, web.Response) or not isinstance(resp.body, bytes):
         return
+    raw = resp.body
+    if resp.headers.get("Content-Encoding", "").lower() == "gzip":  # a vendor compressing its own body
+        with contextlib.suppress(OSError, EOFError, zlib.error):
+            raw = gzip.decompress(raw)
     try:
-        body = json.loads(resp.body)
+        body = json.loads(raw)
     except ValueError:
-        body = resp.body[:200].decode("utf-8", "replace")
+        body = raw[:200].decode("utf-8", "replace")
     name = sim.vendors[ref.vendor].schema_for(ref.operation, body)
     problems = schema_errors(name, body) if name else [f"no schema for {ref.vendor}/{ref.operation}"]
     if problems:

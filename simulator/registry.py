@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from simulator.vendors.baidu import BaiduVendor
 from simulator.vendors.base import Vendor
+from simulator.vendors.showapi import ShowapiVendor
 
 
 def vendors() -> dict[str, Vendor]:
     found: list[Vendor] = [
         BaiduVendor(),
+        ShowapiVendor(),
     ]
     return {v.name: v for v in found}

@@ -69,8 +69,8 @@ def merge_lexicon(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]
 
 
 def read_document(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")  # UnicodeDecodeError is a ValueError
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
@@ -111,7 +111,7 @@ def load_dirs(dirs: list[Path]) -> FixtureSet:
     for d in dirs:
         if not d.is_dir():
             raise FixtureError(f"fixtures directory not found: {d}")
-        for path in sorted(p for p in d.rglob("*") if p.suffix in {".yaml", ".yml", ".json"}):
+        for path in sorted(p for p in d.rglob("*") if p.suffix in {".yaml", ".yml", ".json"} and p.is_file()):
             load_file(path, out)
     for rule in out.rules:
         if rule.scenario and rule.scenario not in out.scenarios:

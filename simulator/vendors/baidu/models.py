@@ -123,8 +123,8 @@ async def url_items(
             resolve_url(
                 u,
                 rules=sim.state.rules,
-                vendor="baidu",
-                operation="face_audit",
+                vendor=vendor,
+                operation=operation,
                 allowlist=sim.settings.fetch_allowlist,
                 timeout_s=bs.limits.url_timeout_s,
                 max_bytes=bs.limits.max_image_b64,

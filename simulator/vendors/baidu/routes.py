@@ -8,5 +8,6 @@ ROUTES = [
     Route("POST", "/rest/2.0/solution/v1/face_audit", handlers.face_audit, "face_audit"),
     Route("POST", "/rest/2.0/antiporn/v1/detect_gif", handlers.detect_gif, "detect_gif"),
     Route("POST", "/rest/2.0/antispam/v2/spam", handlers.spam, "spam"),
-    Route("*", "/rest/2.0/{tail:[\\s\\S]*}", handlers.unknown_method, "unknown_method"),  # any tail, newlines too
+    # any tail, a decoded newline (%0A) too: ``.*`` would stop at it and the path would 404
+    Route("*", "/rest/2.0/{tail:[\\s\\S]*}", handlers.unknown_method, "unknown_method"),
 ]
