@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simulator.vendors.aioasis import AioasisVendor
 from simulator.vendors.baidu import BaiduVendor
 from simulator.vendors.base import Vendor
 from simulator.vendors.showapi import ShowapiVendor
@@ -11,5 +12,6 @@ def vendors() -> dict[str, Vendor]:
     found: list[Vendor] = [
         BaiduVendor(),
         ShowapiVendor(),
+        AioasisVendor(),
     ]
     return {v.name: v for v in found}

@@ -6,7 +6,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-BAIDU_FLOW = '''
+BAIDU_FLOW = """
 import requests
 
 def token(modsim):
@@ -18,7 +18,7 @@ def token(modsim):
 def audit(modsim, tok):
     return requests.post(modsim.url + "/rest/2.0/solution/v1/face_audit", params={"access_token": tok},
                          data={"images": "iVBORw0KGgo="}).json()
-'''
+"""
 
 
 def test_handle_resets_between_tests_and_drives_faults(pytester: pytest.Pytester) -> None:
