@@ -2,7 +2,8 @@
 
 Tokens look like the real ones: ``24.<32 hex>.2592000.<expiry>.282335-<AppID>`` (refresh: ``25.`` and
 315360000). Tokens are remembered per simulator run; an unknown, garbled or revoked token is 110, an
-expired one 111, a missing one 100. A request signed the BCE way (``authorization: bce-auth-v1/...``,
+expired one 111, a missing one 100. A credential's ``attrs.quota`` (qps / daily / total) gives
+18 / 17 / 19 once reached (see ``simulator/quotas.py``). A request signed the BCE way (``authorization: bce-auth-v1/...``,
 what the SDK falls back to when the token answer lacks ``brain_all_scope``) is 14, as the real
 service answers AI-platform keys.
 """
@@ -31,6 +32,10 @@ DEFAULT_SCOPE = (
     "oauth_sessionkey smartapp_swanid_verify smartapp_opensource_openapi smartapp_opensource_recapi "
     "fake_face_detect_开放Scope vis-ocr_虚拟人物助理 idl-video_虚拟人物助理 smartapp_component"
 )
+
+
+#: attrs.quota limit -> Baidu code: 18 QPS, 17 daily, 19 total. Every authenticated API call counts.
+QUOTA_CODES = {"qps": 18, "daily": 17, "total": 19}
 
 
 @dataclass
@@ -142,6 +147,12 @@ def check_token(
         ctx.auth("rejected", f"app {cred.id!r} has no permission for {operation} (attrs.operations)")
         raise BaiduError(6)
     ctx.auth("ok", f"access_token {token[:12]}… of {rec.api_key!r} valid until {_iso(rec.expires)}")
+    limits = cred.attrs.get("quota") or {}
+    broken = sim.state.quotas.check("baidu", cred.id, limits, now)
+    if broken is not None:
+        ctx.note(f"quota {broken} of {cred.id!r} reached ({limits})")
+        raise BaiduError(QUOTA_CODES[broken])
+    sim.state.quotas.consume("baidu", cred.id, now)
     return cred
 
 
