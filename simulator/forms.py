@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from simulator.keys import RAW_BODY
+
 
 class EncodingError(ValueError):
     pass
@@ -55,6 +57,11 @@ def query_params(request: web.Request) -> dict[str, str]:
 
 async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
     """The whole body; with ``max_bytes``, refused from Content-Length before reading and while streaming."""
+    cached: bytes | None = request.get(RAW_BODY, None)
+    if cached is not None:
+        if max_bytes is not None and len(cached) > max_bytes:
+            raise BodyTooLarge(max_bytes)
+        return cached
     if max_bytes is None:
         return await request.read()
     if (request.content_length or 0) > max_bytes:

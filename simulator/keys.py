@@ -15,3 +15,5 @@ from simulator.context import RequestCtx
 SIM: web.AppKey[Sim] = web.AppKey("modsim_sim")
 ROUTE_OPS: web.AppKey[dict[object, OpRef]] = web.AppKey("modsim_route_ops")
 CTX: web.RequestKey[RequestCtx] = web.RequestKey("modsim_ctx", RequestCtx)
+#: the body, when a fault rule matching on request fields had to read it before the handler
+RAW_BODY: web.RequestKey[bytes] = web.RequestKey("modsim_raw_body", bytes)

@@ -25,8 +25,8 @@ from aiohttp.typedefs import Handler
 
 from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
-from simulator.faults import RequestKey
-from simulator.keys import CTX, ROUTE_OPS, SIM
+from simulator.faults import RequestKey, actions
+from simulator.keys import CTX, RAW_BODY, ROUTE_OPS, SIM
 from simulator.schemas import errors as schema_errors
 from simulator.sim import Sim
 from simulator.vendors.base import OpRef
@@ -84,7 +84,7 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamResponse) -> None:
-    if ctx.fault and ctx.fault["action"]["type"] in ("http", "hang", "reset"):
+    if ctx.fault and ctx.fault["action"]["type"] in ("http", "hang", "reset", "truncate", "close_after"):
         return
     if not isinstance(resp, web.Response) or not isinstance(resp.body, bytes):
         return
@@ -196,32 +196,38 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     vendor = sim.vendors[ref.vendor]
     if (request.content_length or 0) > sim.settings.max_body_bytes:
         raise vendor.oversize_error(ref.operation)
-    rule = sim.faults.pick(RequestKey(ref.vendor, ref.operation, vendor.peek_credential(request, sim)))
-    if rule is None:
+    fields: dict[str, tuple[str, ...]] = {}
+    if sim.faults.needs_fields:
+        raw = b""
+        if not request.content_type.startswith("multipart/"):
+            raw = await request.read()
+            request[RAW_BODY] = raw
+        fields = actions.request_fields(request.query_string, raw, request.content_type)
+    picked = sim.faults.pick(
+        RequestKey(ref.vendor, ref.operation, vendor.peek_credential(request, sim), fields)
+    )
+    if picked is None:
         return await handler(request)
+    rule, action = picked
     ctx: RequestCtx = request[CTX]
-    ctx.fault = {"rule": rule.id, "action": rule.action}
-    action = rule.action
+    ctx.fault = {"rule": rule.id, "action": action}
     kind = action["type"]
+    if kind in actions.AFTER:
+        return await actions.after(request, await handler(request), action)
     if kind == "latency":
-        await asyncio.sleep(float(action["ms"]) / 1000)
+        delay = actions.latency_ms(action, rule.draw())
+        ctx.fault["latency_ms"] = round(delay, 3)
+        await asyncio.sleep(delay / 1000)
         return await handler(request)
     if kind == "error":
         raise vendor.error_from_code(action["code"], ref.operation)
     if kind == "http":
-        body = b"" if action.get("body", "empty") == "empty" else b'\x8b<html>\xff\xfe garbled \x00{"err'
-        return web.Response(status=int(action["status"]), body=body, content_type="application/octet-stream")
+        return actions.http_response(action, vendor.gateway_server)
     if kind == "hang":
         await asyncio.sleep(float(action.get("max_s", sim.settings.hang_max_s)))
-        _abort(request)
+        actions.abort(request)
         return web.Response(status=504)
     if kind == "reset":
-        _abort(request)
+        actions.abort(request)
         return web.Response(status=502)
     raise AssertionError(f"unknown fault action {kind!r}")  # the schema forbids this
-
-
-def _abort(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.abort()

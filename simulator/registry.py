@@ -5,13 +5,15 @@ from __future__ import annotations
 from simulator.vendors.aioasis import AioasisVendor
 from simulator.vendors.baidu import BaiduVendor
 from simulator.vendors.base import Vendor
+from simulator.vendors.itapi import ItapiVendor
 from simulator.vendors.showapi import ShowapiVendor
 
 
 def vendors() -> dict[str, Vendor]:
     found: list[Vendor] = [
         BaiduVendor(),
-        ShowapiVendor(),
+        ItapiVendor(),
         AioasisVendor(),
+        ShowapiVendor(),
     ]
     return {v.name: v for v in found}

@@ -1,14 +1,23 @@
 """Fault rules: ordered, first match wins, omitted fields match everything (LocalStack chaos style).
 
-A rule *matches* a request when its vendor/operation/credential fields agree. It then *fires* when
-its counters and probability say so: ``first_n`` fires on the first N matching requests only,
-``every_nth`` on every Nth, ``probability`` draws from a per-rule random source seeded from the
-simulator seed, so a run is reproducible. A matching rule that does not fire lets later rules try.
+A rule *matches* a request when its ``vendor``/``operation``/``credential`` agree and every entry of
+``fields`` equals a request parameter of that name (query, form or JSON body at any depth, e.g.
+``{"configId": "7"}`` or ``{"dataId": "img-1"}``). A matching rule then *fires*:
+
+- with ``sequence`` (a list of actions, ``null`` meaning "answer normally"): the Nth matching
+  request *of each credential* gets the Nth entry, then the rule stops firing ("fail, fail, pass");
+- otherwise with ``action``, when its counters and probability agree: ``first_n`` fires on the first
+  N matching requests only ("fail twice, then succeed"), ``every_nth`` on every Nth, and
+  ``probability`` draws from a per-rule random source seeded from the simulator seed, so runs are
+  reproducible.
+
+A matching rule that does not fire lets later rules try.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,20 +29,25 @@ class RequestKey:
     vendor: str
     operation: str
     credential: str | None = None
+    #: request parameters by name (all values seen), filled only when some rule matches on fields
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
 class FaultRule:
     id: str
-    action: dict[str, Any]
+    action: dict[str, Any] | None = None
+    sequence: list[dict[str, Any] | None] | None = None
     vendor: str | None = None
     operation: str | None = None
     credential: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
     probability: float = 1.0
     first_n: int | None = None
     every_nth: int | None = None
     seen: int = 0
     hits: int = 0
+    seen_by_credential: dict[str, int] = field(default_factory=dict)
     _rnd: random.Random = field(default_factory=random.Random, repr=False)
 
     def matches(self, key: RequestKey) -> bool:
@@ -41,16 +55,28 @@ class FaultRule:
             (self.vendor is None or self.vendor == key.vendor)
             and (self.operation is None or self.operation == key.operation)
             and (self.credential is None or self.credential == key.credential)
+            and all(want in key.fields.get(name, ()) for name, want in self.fields.items())
         )
 
-    def fires(self) -> bool:
-        """Count one matching request and decide whether the rule fires on it."""
+    def fire(self, key: RequestKey) -> dict[str, Any] | None:
+        """Count one matching request; the action to apply to it, or None."""
         self.seen += 1
+        if self.sequence is not None:
+            who = key.credential or ""
+            n = self.seen_by_credential.get(who, 0)
+            self.seen_by_credential[who] = n + 1
+            return self.sequence[n] if n < len(self.sequence) else None
         if self.first_n is not None and self.seen > self.first_n:
-            return False
+            return None
         if self.every_nth is not None and self.seen % self.every_nth != 0:
-            return False
-        return self.probability >= 1.0 or self._rnd.random() < self.probability
+            return None
+        if self.probability < 1.0 and self._rnd.random() >= self.probability:
+            return None
+        return self.action
+
+    def draw(self) -> random.Random:
+        """This rule's seeded random source (latency distributions draw from it)."""
+        return self._rnd
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id}
@@ -58,8 +84,13 @@ class FaultRule:
             v = getattr(self, k)
             if v is not None:
                 d[k] = v
+        if self.fields:
+            d["fields"] = self.fields
         d["probability"] = self.probability
-        d["action"] = self.action
+        if self.sequence is not None:
+            d["sequence"] = self.sequence
+        else:
+            d["action"] = self.action
         d["seen"] = self.seen
         d["hits"] = self.hits
         return d
@@ -75,16 +106,22 @@ class FaultEngine:
     def rules(self) -> list[FaultRule]:
         return list(self._rules)
 
+    @property
+    def needs_fields(self) -> bool:
+        return any(r.fields for r in self._rules)
+
     def _build(self, spec: dict[str, Any]) -> FaultRule:
         validate("admin/fault.schema", spec)
         rid = spec.get("id") or f"f{self._next_id}"
         self._next_id += 1
         return FaultRule(
             id=rid,
-            action=dict(spec["action"]),
+            action=dict(spec["action"]) if "action" in spec else None,
+            sequence=[dict(a) if a else None for a in spec["sequence"]] if "sequence" in spec else None,
             vendor=spec.get("vendor"),
             operation=spec.get("operation"),
             credential=spec.get("credential"),
+            fields={k: str(v) for k, v in spec.get("fields", {}).items()},
             probability=float(spec.get("probability", 1.0)),
             first_n=spec.get("first_n"),
             every_nth=spec.get("every_nth"),
@@ -109,10 +146,12 @@ class FaultEngine:
         self._rules = [r for r in self._rules if r.id != rule_id]
         return len(self._rules) != before
 
-    def pick(self, key: RequestKey) -> FaultRule | None:
-        """The first rule that matches and fires for this request, with its hit counted."""
+    def pick(self, key: RequestKey) -> tuple[FaultRule, dict[str, Any]] | None:
+        """The first rule that matches and fires for this request, with its action; its hit counted."""
         for rule in self._rules:
-            if rule.matches(key) and rule.fires():
-                rule.hits += 1
-                return rule
+            if rule.matches(key):
+                action = rule.fire(key)
+                if action is not None:
+                    rule.hits += 1
+                    return rule, action
         return None

@@ -37,6 +37,8 @@ class Vendor(ABC):
     #: registry key, journal ``vendor`` value
     name: str = ""
     title: str = ""
+    #: the front proxy whose error pages ``{"type": "http", "body": "gateway"}`` faults imitate
+    gateway_server: str = "nginx"
 
     @abstractmethod
     def routes(self) -> list[Route]: ...

@@ -293,13 +293,11 @@ async def test_fault_latency_delays_a_normal_answer(client: TestClient) -> None:
         "/faults",
         [{"id": "slow", "operation": "face_audit", "action": {"type": "latency", "ms": 150}}],
     )
-    t0 = time.perf_counter()
     body = await audit(client, token)
-    assert time.perf_counter() - t0 >= 0.15
     assert [list(body), len(body["result"])] == [["log_id", "result"], 1]
     entry = await last_entry(client)
     assert entry["latency_ms"] >= 150
-    assert entry["fault"] == {"rule": "slow", "action": {"type": "latency", "ms": 150}}
+    assert entry["fault"] == {"rule": "slow", "action": {"type": "latency", "ms": 150}, "latency_ms": 150.0}
     assert (entry["status"], entry["vendor_code"]) == (200, 0)
 
 

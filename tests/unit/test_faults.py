@@ -24,8 +24,8 @@ def engine(*specs: dict[str, Any], seed: int = 0) -> FaultEngine:
 def picks(e: FaultEngine, n: int, key: RequestKey = AUDIT) -> list[str | None]:
     out = []
     for _ in range(n):
-        rule = e.pick(key)
-        out.append(rule.id if rule else None)
+        picked = e.pick(key)
+        out.append(picked[0].id if picked else None)
     return out
 
 
@@ -101,8 +101,8 @@ def test_probability_is_reproducible_with_the_same_seed() -> None:
     interleaved = []
     for _ in range(200):
         other.pick(TOKEN)
-        rule = other.pick(AUDIT)
-        interleaved.append(rule.id if rule else None)
+        picked = other.pick(AUDIT)
+        interleaved.append(picked[0].id if picked else None)
     assert interleaved == run
 
 
