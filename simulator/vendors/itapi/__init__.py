@@ -1,0 +1,96 @@
+"""itapi.cn (顺为数据) 违规图片检测: ``/api/badword/pic`` (sync and async) and its result query."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from simulator.errors import VendorError
+from simulator.schemas import errors as schema_errors
+from simulator.vendors.base import Route, Vendor
+from simulator.vendors.itapi import envelope
+from simulator.vendors.itapi.errors import CODE_REASONS, MESSAGES, ItapiError
+from simulator.vendors.itapi.policy import DEFAULT_RESULT_PATH, ItapiSettings
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+
+class ItapiVendor(Vendor):
+    name = "itapi"
+    title = "itapi.cn 违规图片检测 (api.itapi.cn)"
+
+    def __init__(self) -> None:
+        self._result_path = DEFAULT_RESULT_PATH
+
+    def routes(self) -> list[Route]:
+        from simulator.vendors.itapi.routes import routes
+
+        return routes(self._result_path)
+
+    def configure(self, sim: Sim) -> None:
+        section = sim.fixtures.vendors.get("itapi", {})
+        problems = schema_errors("itapi/config.schema", section)
+        if problems:
+            raise ValueError("vendors.itapi fixture section: " + "; ".join(problems[:5]))
+        settings = ItapiSettings.from_dict(section)
+        sim.state.vendor_state("itapi")["settings"] = settings
+        self._result_path = settings.result_path
+
+    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+        from simulator.vendors.itapi.models import settings_of
+
+        e = err if isinstance(err, ItapiError) else ItapiError("internal")
+        st = settings_of(sim)
+        msg = st.messages.get(e.reason) or st.messages.get(str(e.code)) or e.message
+        status = int(e.code) if st.error_http_status == "code" else 200
+        return envelope.response(envelope.error_body(sim, e, msg), status)
+
+    def internal_error(self, operation: str) -> VendorError:
+        return ItapiError("internal")
+
+    def error_from_code(self, code: int | str, operation: str) -> VendorError:
+        """400 / 403 / 500 (as numbers or digit strings); anything else is the internal error."""
+        try:
+            number = int(code)
+        except ValueError:
+            number = 500
+        return ItapiError(CODE_REASONS.get(number, "internal"))
+
+    def oversize_error(self, operation: str) -> VendorError:
+        return ItapiError("too_large")
+
+    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+        """The query's ``key`` (a key sent in the form body is not seen by fault rules). Also records
+        the peer address for error bodies rendered before the handler runs (fault rules)."""
+        envelope.PEER.set(request.remote)
+        return request.query.get("key") or None
+
+    def schema_for(self, operation: str, body: Any) -> str | None:
+        if not isinstance(body, dict) or body.get("code") != 200:
+            return "itapi/error"
+        data = body.get("data")
+        if operation == "pic" and not (isinstance(data, dict) and "conclusion" in data):
+            return "itapi/task"
+        return "itapi/verdict"
+
+    def admin_routes(self) -> list[web.RouteDef]:
+        return [web.get("/tasks", _list_tasks)]
+
+    def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
+        return [{"key": c.id} for c in sim.state.credentials.all("itapi")]
+
+
+async def _list_tasks(request: web.Request) -> web.Response:
+    from simulator.keys import SIM
+    from simulator.vendors.itapi.models import settings_of, tasks_of
+
+    sim = request.config_dict[SIM]
+    store = tasks_of(sim)
+    return web.json_response(
+        {"tasks": store.snapshot(sim.clock.now(), settings_of(sim).tasks)}, dumps=envelope.dumps
+    )
+
+
+__all__ = ["MESSAGES", "ItapiVendor"]

@@ -1,0 +1,203 @@
+"""itapi submit (``/api/badword/pic``) and result query: from parsed parameters to the body. No
+aiohttp here.
+
+Checks, in order: ``key`` (403), ``data`` present, ``type`` valid, the key's quota, then the content
+(base64 at most ``limits.max_image_bytes`` decoded, or an http(s) URL resolved without network by
+default), all 400. Then the scenario is resolved (vendor ``itapi``, operation ``pic``), the verdict
+rendered and stored as a task; ``sync=yes`` answers it at once, anything else answers the ``taskid``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from simulator.content import DecodedTooLarge, InvalidBase64, decode_base64, inspect_image
+from simulator.content.urls import resolve_url
+from simulator.context import RequestCtx
+from simulator.scenarios.matcher import ContentRef, resolve_recorded
+from simulator.state import Credential
+from simulator.vendors.itapi import envelope, verdict
+from simulator.vendors.itapi.errors import SUCCESS_MSG, ItapiError
+from simulator.vendors.itapi.policy import MODELS, ItapiSettings
+from simulator.vendors.itapi.tasks import Task, TaskStore
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+VENDOR = "itapi"
+DATA_URI = re.compile(r"data:image/[A-Za-z0-9.+-]*;base64,", re.IGNORECASE)
+QUOTA_TEXT = {"qps": "calls per second", "daily": "calls today", "total": "calls in total"}
+
+
+def settings_of(sim: Sim) -> ItapiSettings:
+    st: ItapiSettings = sim.state.vendor_state(VENDOR).get("settings") or ItapiSettings.from_dict(
+        sim.fixtures.vendors.get(VENDOR, {})
+    )
+    return st
+
+
+def tasks_of(sim: Sim) -> TaskStore:
+    store: TaskStore = sim.state.vendor_state(VENDOR).setdefault("tasks", TaskStore())
+    return store
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def authenticate(sim: Sim, ctx: RequestCtx, key: str | None) -> Credential:
+    """The key is the credential id; every itapi credential is compared in constant time."""
+    if not key:
+        ctx.auth("rejected", "no key in the query or the form body")
+        raise ItapiError("key_missing")
+    found = None
+    for cred in sim.state.credentials.all(VENDOR):
+        if _same(cred.id, key) and found is None:
+            found = cred
+    if found is None:
+        ctx.auth("rejected", f"no itapi credential has key {key[:64]!r}")
+        raise ItapiError("key_invalid")
+    ctx.auth("ok", f"key {found.id!r}", found.id)
+    return found
+
+
+def requested_models(raw: str | None, st: ItapiSettings) -> tuple[str, ...]:
+    names = [n.strip() for n in (raw or "").split(",")]
+    names = [n for n in names if n]
+    if not names:
+        if st.empty_type == "all":
+            return MODELS
+        raise ItapiError("type_missing")
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise ItapiError("type_invalid", unknown[0][:40])
+    return tuple(m for m in MODELS if m in names)
+
+
+def _check_quota(sim: Sim, ctx: RequestCtx, cred: Credential) -> None:
+    limits = cred.attrs.get("quota") or {}
+    broken = sim.state.quotas.check(VENDOR, cred.id, limits, sim.clock.now())
+    if broken:
+        ctx.note(
+            f"quota: key {cred.id!r} is over its {broken} limit ({limits.get(broken)} {QUOTA_TEXT[broken]})"
+        )
+        raise ItapiError("quota")
+
+
+def _checked_image(data: bytes, st: ItapiSettings, url: str | None = None) -> ContentRef:
+    if not data:
+        raise ItapiError("image_invalid", "空图片")
+    if len(data) > st.limits.max_image_bytes:
+        raise ItapiError("data_too_large")
+    info = inspect_image(data)
+    if not info.valid or info.format not in st.limits.formats:
+        raise ItapiError("image_invalid")
+    return ContentRef(sha256=info.sha256, url=url, marker=info.marker)
+
+
+def _from_base64(ctx: RequestCtx, data: str, st: ItapiSettings) -> ContentRef:
+    if st.accept_data_uri:
+        m = DATA_URI.match(data.lstrip())
+        if m:
+            data = data.lstrip()[m.end() :]
+    try:
+        raw = decode_base64(data, max_decoded=st.limits.max_image_bytes)
+    except DecodedTooLarge as exc:
+        ctx.note(f"data: {exc}")
+        raise ItapiError("data_too_large") from exc
+    except InvalidBase64 as exc:
+        ctx.note(f"data is neither an http(s) URL nor valid base64: {exc}")
+        raise ItapiError("data_invalid") from exc
+    return _checked_image(raw, st)
+
+
+async def _from_url(sim: Sim, ctx: RequestCtx, url: str, st: ItapiSettings) -> ContentRef:
+    d = await resolve_url(
+        url,
+        rules=sim.state.rules,
+        vendor=VENDOR,
+        operation="pic",
+        allowlist=sim.settings.fetch_allowlist,
+        timeout_s=st.limits.url_timeout_s,
+        max_bytes=st.limits.max_image_bytes,
+    )
+    if not d.ok:
+        ctx.note(f"download {d.url[:200]!r}: {d.outcome} ({d.reason})")
+        raise ItapiError("data_too_large" if d.outcome == "too_large" else "download_failed", d.outcome)
+    if d.data is None:
+        return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=d.scenario)
+    ref = _checked_image(d.data, st, url)
+    return ContentRef(ref.sha256, url, None, d.scenario or ref.marker)
+
+
+def _is_url(data: str) -> bool:
+    head = data[:8].lower()
+    return head.startswith("http://") or head.startswith("https://")
+
+
+def new_taskid(sim: Sim) -> str:
+    return str(uuid.UUID(int=sim.rng.randint(0, 2**128 - 1), version=4))
+
+
+async def submit(sim: Sim, ctx: RequestCtx, params: dict[str, str], *, user_ip: str | None) -> dict[str, Any]:
+    """The submit body: the verdict (``sync=yes``) or the task id with the vendor's ``debug`` hint."""
+    st = settings_of(sim)
+    cred = authenticate(sim, ctx, params.get("key"))
+    data = params.get("data", "")
+    if not data.strip():
+        raise ItapiError("data_missing")
+    models = requested_models(params.get("type"), st)
+    _check_quota(sim, ctx, cred)
+    stripped = data.strip()
+    ref = await _from_url(sim, ctx, stripped, st) if _is_url(stripped) else _from_base64(ctx, data, st)
+    scenario = resolve_recorded(sim.state, sim.rng, ctx, VENDOR, "pic", cred.id, ref)
+    taskid = new_taskid(sim)
+    result = verdict.render(st, scenario, models, sim.lexicon, sim.rng, taskid)
+    sync = params.get("sync") == "yes"
+    tasks_of(sim).add(Task(taskid, cred.id, sim.clock.now(), result, ready=sync), st.tasks)
+    sim.state.quotas.consume(VENDOR, cred.id, sim.clock.now())
+    ctx.vendor_code = 200
+    ctx.note(f"{'sync' if sync else 'async'} {','.join(models)}: {result['conclusion']} ({result['label']})")
+    if sync:
+        return envelope.body(sim, 200, SUCCESS_MSG, result, kind="verdict")
+    return envelope.body(
+        sim, 200, SUCCESS_MSG, {"taskid": taskid}, kind="submit", debug=envelope.ASYNC_DEBUG, user_ip=user_ip
+    )
+
+
+def result(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, Any]:
+    """The result-query body: the stored verdict once the task is ready."""
+    st = settings_of(sim)
+    cred = authenticate(sim, ctx, params.get("key"))
+    taskid = params.get("taskid", "").strip()
+    if not taskid:
+        raise ItapiError("taskid_missing")
+    task = tasks_of(sim).get(taskid)
+    if task is None or not _same(task.credential, cred.id):
+        ctx.note(
+            f"taskid {taskid[:64]!r}: "
+            + ("never issued, or dropped (tasks.max_tasks)" if task is None else "submitted with another key")
+        )
+        raise ItapiError("task_not_found")
+    now = sim.clock.now()
+    if now >= task.created + st.tasks.ttl_s:
+        ctx.note(
+            f"task {taskid} expired {now - task.created - st.tasks.ttl_s:.0f}s ago (tasks.ttl_s {st.tasks.ttl_s})"
+        )
+        raise ItapiError("task_expired")
+    task.polls += 1
+    if not task.ready:
+        waited = now - task.created
+        if task.polls <= st.tasks.pending_polls or waited < st.tasks.ready_after_s:
+            ctx.note(
+                f"task {taskid} processing: poll {task.polls} of {st.tasks.pending_polls} pending, "
+                f"{waited:.1f}s of {st.tasks.ready_after_s}s"
+            )
+            raise ItapiError("task_processing")
+        task.ready = True
+    ctx.vendor_code = 200
+    return envelope.body(sim, 200, SUCCESS_MSG, task.data, kind="result")
