@@ -63,7 +63,9 @@ async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
             raise BodyTooLarge(max_bytes)
         return cached
     if max_bytes is None:
-        return await request.read()
+        raw = await request.read()
+        request[RAW_BODY] = raw
+        return raw
     if (request.content_length or 0) > max_bytes:
         raise BodyTooLarge(max_bytes)
     buf = bytearray()
@@ -71,7 +73,8 @@ async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
         buf.extend(chunk)
         if len(buf) > max_bytes:
             raise BodyTooLarge(max_bytes)
-    return bytes(buf)
+    request[RAW_BODY] = bytes(buf)
+    return request[RAW_BODY]
 
 
 async def body_params(request: web.Request, max_bytes: int | None = None) -> Params:

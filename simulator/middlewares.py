@@ -69,18 +69,38 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         ctx.vendor, ctx.operation = ref.vendor, ref.operation
     request[CTX] = ctx
     status: int | None = None
+    exchange: dict[str, Any] = {}
     try:
         resp = await handler(request)
         status = resp.status
         resp.headers.setdefault("X-Modsim-Request-Id", ctx.request_id)
         if sim.settings.validate_responses and ref is not None:
             _check_schema(sim, ctx, ref, resp)
+        exchange = _exchange(request, resp, sim.settings.journal_body_bytes)
         return resp
     except asyncio.CancelledError:
         ctx.error = "client went away (request cancelled)"
         raise
     finally:
-        _record(sim, ctx, status, (time.perf_counter() - t0) * 1000)
+        _record(sim, ctx, status, (time.perf_counter() - t0) * 1000, exchange)
+
+
+def _snippet(raw: bytes | None, limit: int) -> dict[str, Any]:
+    if raw is None:
+        return {"size": -1, "text": ""}
+    return {"size": len(raw), "text": raw[:limit].decode("utf-8", "replace"), "truncated": len(raw) > limit}
+
+
+def _exchange(request: web.Request, resp: web.StreamResponse, limit: int) -> dict[str, Any]:
+    """Headers and the first ``limit`` body bytes of both sides, for HAR export (bounded per entry)."""
+    body = resp.body if isinstance(resp, web.Response) and isinstance(resp.body, bytes) else None
+    return {
+        "http_version": f"HTTP/{request.version.major}.{request.version.minor}",
+        "request_headers": [[k, v] for k, v in request.headers.items()],
+        "request_body": _snippet(request.get(RAW_BODY, None), limit),
+        "response_headers": [[k, v] for k, v in resp.headers.items()],
+        "response_body": _snippet(body, limit),
+    }
 
 
 def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamResponse) -> None:
@@ -109,7 +129,9 @@ def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamRespons
         ctx.note(f"response violates {name}: {problems[:3]}")
 
 
-def _record(sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float) -> None:
+def _record(
+    sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float, exchange: dict[str, Any]
+) -> None:
     entry: dict[str, Any] = {
         "request_id": ctx.request_id,
         "time": ctx.started,
@@ -129,6 +151,8 @@ def _record(sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float) ->
         "latency_ms": round(latency_ms, 3),
         "notes": ctx.notes,
     }
+    if exchange:
+        entry["exchange"] = exchange
     if ctx.error:
         entry["error"] = ctx.error
     if ctx.traceback:

@@ -25,6 +25,8 @@ class Settings:
     #: load the built-in fixtures (demo credentials, scenario library, policies)
     builtin_fixtures: bool = True
     journal_size: int = 10_000
+    #: request and response body bytes kept per journal entry (for HAR export)
+    journal_body_bytes: int = 2048
     #: admin API (/__modsim/) answers only loopback peers unless this is true
     admin_allow_remote: bool = False
     #: when set, admin calls must carry ``X-Modsim-Token: <token>``
@@ -38,6 +40,21 @@ class Settings:
     #: check every vendor response against its JSON Schema; violations are journalled and kept in
     #: ``Sim.schema_violations`` (the test suite turns this on)
     validate_responses: bool = False
+    #: port of the HTTPS-intercept proxy (``modsim serve --proxy-port``); None: no proxy, 0: a free port
+    proxy_port: int | None = None
+    #: hosts the proxy serves (exact, or ``*`` standing for exactly one DNS label); any other is refused
+    proxy_hosts: tuple[str, ...] = (
+        "aip.baidubce.com",
+        "route.showapi.com",
+        "gateway.aioasis.cn",
+        "gateway.market.aioasis.cn",
+        "api.itapi.cn",
+        "green.aliyuncs.com",
+        "green.*.aliyuncs.com",
+        "green-cip.*.aliyuncs.com",
+    )
+    #: where the proxy's CA certificate and key are kept (made on first use)
+    ca_dir: Path = field(default_factory=lambda: _default_ca_dir(os.environ))
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -54,7 +71,18 @@ class Settings:
             values["fixtures"] = tuple(Path(p) for p in values["fixtures"])
         if "fetch_allowlist" in values:
             values["fetch_allowlist"] = tuple(values["fetch_allowlist"])
+        if values.get("proxy_port") is not None:
+            values["proxy_port"] = int(values["proxy_port"])
+        if "proxy_hosts" in values:
+            values["proxy_hosts"] = tuple(values["proxy_hosts"])
+        values["ca_dir"] = Path(values["ca_dir"]).expanduser() if "ca_dir" in values else _default_ca_dir(env)
         return replace(cls(), **values)
+
+
+def _default_ca_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/modsim``, else ``~/.local/share/modsim``."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "modsim"
 
 
 def _parse(name: str, raw: str) -> Any:

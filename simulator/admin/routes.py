@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from simulator import __version__
+from simulator.admin import har
 from simulator.errors import AdminError
 from simulator.keys import SIM
 from simulator.scenarios.loader import ScenarioRule
@@ -101,7 +102,8 @@ async def clock_post(request: web.Request) -> web.Response:
 
 
 @routes.get("/journal")
-async def journal_get(request: web.Request) -> web.Response:
+async def journal_get(request: web.Request) -> web.StreamResponse:
+    """``format``: ``json`` (default, ``{"entries": [...]}``), ``jsonl`` (one entry per line) or ``har``."""
     q = request.query
     try:
         limit = int(q["limit"]) if q.get("limit") else None
@@ -111,6 +113,14 @@ async def journal_get(request: web.Request) -> web.Response:
     entries = request.config_dict[SIM].state.journal.query(
         vendor=q.get("vendor") or None, limit=limit, **filters
     )
+    fmt = q.get("format", "json")
+    if fmt == "jsonl":
+        text = "".join(_dumps(e) + "\n" for e in entries)
+        return web.Response(text=text, content_type="application/x-ndjson")
+    if fmt == "har":
+        return web.json_response(har.document(entries, __version__), dumps=_dumps)
+    if fmt != "json":
+        raise AdminError(400, "invalid_request", "format is json, jsonl or har")
     return web.json_response({"entries": entries}, dumps=_dumps)
 
 
