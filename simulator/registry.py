@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.vendors.aioasis import AioasisVendor
+from simulator.vendors.aliyun import AliyunVendor
 from simulator.vendors.baidu import BaiduVendor
 from simulator.vendors.base import Vendor
 from simulator.vendors.itapi import ItapiVendor
@@ -12,6 +13,7 @@ from simulator.vendors.showapi import ShowapiVendor
 def vendors() -> dict[str, Vendor]:
     found: list[Vendor] = [
         BaiduVendor(),
+        AliyunVendor(),
         ItapiVendor(),
         AioasisVendor(),
         ShowapiVendor(),

@@ -1,0 +1,151 @@
+"""Alibaba Cloud Content Moderation (Green, 内容安全) API 2018-05-09: the POP gateway (ROA v1 and
+ACS3 signatures), image scan (sync, async, results, callbacks), the custom face library and upload
+credentials, on Green's real paths under ``/green/``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from simulator.errors import VendorError
+from simulator.schemas import errors as schema_errors
+from simulator.vendors.aliyun import signing
+from simulator.vendors.aliyun.envelope import render_error, request_id
+from simulator.vendors.aliyun.errors import GREEN_MESSAGES, POP_ERRORS, AliyunError, GreenError, PopError
+from simulator.vendors.aliyun.policy import AliyunSettings
+from simulator.vendors.base import Route, Vendor
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+LIBRARY_OPS = {
+    "add_groups",
+    "delete_groups",
+    "add_person",
+    "delete_person",
+    "set_person",
+    "get_person",
+    "add_faces",
+    "delete_faces",
+    "get_faces",
+    "get_groups",
+    "get_persons",
+    "search_person",
+}
+
+
+class AliyunVendor(Vendor):
+    name = "aliyun"
+    title = "Alibaba Cloud Green (内容安全, API 2018-05-09)"
+    #: Alibaba Cloud's front proxy (its error pages for ``{"type": "http", "body": "gateway"}`` faults)
+    gateway_server = "Tengine"
+
+    def routes(self) -> list[Route]:
+        from simulator.vendors.aliyun.routes import ROUTES
+
+        return ROUTES
+
+    def configure(self, sim: Sim) -> None:
+        section = sim.fixtures.vendors.get("aliyun", {})
+        problems = schema_errors("aliyun/config.schema", section)
+        if problems:
+            raise ValueError("vendors.aliyun fixture section: " + "; ".join(problems[:5]))
+        sim.state.vendor_state("aliyun")["settings"] = AliyunSettings.from_dict(section)
+
+    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+        aliyun_err = err if isinstance(err, AliyunError) else PopError("InternalError")
+        return render_error(aliyun_err, request_id(sim.rng.hex(32)))
+
+    def internal_error(self, operation: str) -> VendorError:
+        return PopError("InternalError")
+
+    def error_from_code(self, code: int | str, operation: str) -> VendorError:
+        if isinstance(code, int) or code.lstrip("-").isdigit():
+            n = int(code)
+            return GreenError(n) if n in GREEN_MESSAGES and n != 200 else GreenError(500)
+        if code in POP_ERRORS:
+            return PopError(code, header="Date")
+        return PopError("InternalError")
+
+    def oversize_error(self, operation: str) -> VendorError:
+        return GreenError(400)
+
+    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+        auth = request.headers.get("Authorization", "").strip()
+        scheme, _, rest = auth.partition(" ")
+        if scheme == "acs":
+            return rest.strip().rpartition(":")[0] or None
+        if scheme == signing.ACS3:
+            parts = signing.parse_acs3(rest)
+            return parts["Credential"] if parts else None
+        return None
+
+    def schema_for(self, operation: str, body: Any) -> str | None:
+        if isinstance(body, str):
+            return "aliyun/pop_error.xml"
+        if isinstance(body, dict) and "Code" in body:
+            return "aliyun/pop_error"
+        if isinstance(body, dict) and body.get("code") != 200:
+            return "aliyun/error"
+        if operation in LIBRARY_OPS:
+            return "aliyun/sface_library.success"
+        return f"aliyun/{operation}.success"
+
+    def admin_routes(self) -> list[web.RouteDef]:
+        return [web.get("/tasks", _list_tasks), web.get("/facelib", _face_library)]
+
+    def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
+        return [
+            {"access_key_id": c.id, "access_key_secret": c.secret, "uid": c.attrs.get("uid")}
+            for c in sim.state.credentials.all("aliyun")
+        ]
+
+
+async def _list_tasks(request: web.Request) -> web.Response:
+    from simulator.keys import SIM
+    from simulator.vendors.aliyun.scan import task_store
+
+    sim = request.config_dict[SIM]
+    now = sim.clock.now()
+    return web.json_response(
+        {
+            "tasks": [
+                {
+                    "taskId": t.task_id,
+                    "uid": t.uid,
+                    "age_s": round(now - t.created, 3),
+                    "polls": t.polls,
+                    "notified": t.notified,
+                    "code": t.result.get("code"),
+                }
+                for t in task_store(sim).values()
+            ]
+        }
+    )
+
+
+async def _face_library(request: web.Request) -> web.Response:
+    from simulator.keys import SIM
+
+    sim = request.config_dict[SIM]
+    libs = sim.state.vendor_state("aliyun").get("faces", {})
+    return web.json_response(
+        {
+            uid: [
+                {
+                    "personId": p.person_id,
+                    "name": p.name,
+                    "groupIds": p.groups,
+                    "faces": [
+                        {"faceId": f.face_id, "url": f.url, "sha256": f.sha256} for f in p.faces.values()
+                    ],
+                }
+                for p in lib.values()
+            ]
+            for uid, lib in libs.items()
+        }
+    )
+
+
+__all__ = ["AliyunVendor"]

@@ -1,0 +1,121 @@
+"""Asynchronous-scan callbacks: ``POST callback`` with the form ``checksum=<hex sha256(uid + seed +
+content)>&content=<the task's result JSON>`` (facts A.5; hex, lower case, is inferred).
+
+Sent in the background right after the asyncscan answer, only to hosts on
+``vendors.aliyun.callback.allowlist`` (loopback by default) or ``Settings.fetch_allowlist``; a
+non-200 answer or a connection failure is retried ``callback.retries`` times, ``retry_interval_s``
+real seconds apart. Each attempt (and a refusal) is a journal entry of its own, operation
+``callback``. The first attempt marks the task finished, so polls agree with what was pushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from simulator.content.urls import host_allowed
+from simulator.vendors.aliyun.policy import CallbackSettings
+from simulator.vendors.aliyun.scan import CallbackJob, task_store
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+
+def checksum(uid: str, seed: str, content: str) -> str:
+    return hashlib.sha256((uid + seed + content).encode("utf-8")).hexdigest()
+
+
+def _journal(
+    sim: Sim, job: CallbackJob, status: int | None, notes: list[str], started: float, error: str = ""
+) -> None:
+    entry: dict[str, Any] = {
+        "request_id": sim.rng.hex(32),
+        "time": sim.clock.now(),
+        "method": "POST",
+        "path": job.url[:2048],
+        "query": "",
+        "remote": None,
+        "vendor": "aliyun",
+        "operation": "callback",
+        "status": status,
+        "vendor_code": None,
+        "credential": job.credential,
+        "auth": {"outcome": None, "reason": None},
+        "scenario": [],
+        "scenario_source": [],
+        "fault": None,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        "notes": notes,
+    }
+    if error:
+        entry["error"] = error
+    sim.state.journal.add(entry)
+
+
+def schedule(sim: Sim, jobs: list[CallbackJob], cs: CallbackSettings) -> None:
+    """Start delivering ``jobs`` on the running loop (references kept until they finish)."""
+    if not jobs:
+        return
+    running: set[asyncio.Task[None]] = sim.state.vendor_state("aliyun").setdefault("callbacks", set())
+    loop = asyncio.get_running_loop()
+    for job in jobs:
+        t = loop.create_task(deliver(sim, job, cs))
+        running.add(t)
+        t.add_done_callback(running.discard)
+
+
+async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings) -> None:
+    started = time.perf_counter()
+    host = urlsplit(job.url).hostname or ""
+    allowed = cs.allowlist + sim.settings.fetch_allowlist
+    if not host_allowed(host, allowed):
+        _journal(
+            sim,
+            job,
+            None,
+            [
+                f"callback for task {job.task_id} not sent: host {host!r} is not on vendors.aliyun.callback.allowlist "
+                "or Settings.fetch_allowlist"
+            ],
+            started,
+        )
+        return
+    form = {"checksum": checksum(job.uid, job.seed, job.content), "content": job.content}
+    task = task_store(sim).get(job.task_id)
+    if task is not None:
+        task.notified = True
+    attempts = cs.retries + 1
+    for attempt in range(1, attempts + 1):
+        started = time.perf_counter()
+        status: int | None = None
+        error = ""
+        try:
+            timeout = aiohttp.ClientTimeout(total=cs.timeout_s)
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.post(job.url, data=form) as resp,
+            ):
+                status = resp.status
+                await resp.read()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        notes = [
+            f"callback attempt {attempt}/{attempts} for task {job.task_id}",
+            f"checksum {form['checksum']} = sha256(uid {job.uid} + seed {job.seed!r} + content)",
+        ]
+        if status != 200:
+            notes.append(
+                "not HTTP 200: "
+                + (error or f"HTTP {status}")
+                + ("; will retry" if attempt < attempts else "; giving up")
+            )
+        _journal(sim, job, status, notes, started, error)
+        if status == 200:
+            return
+        if attempt < attempts:
+            await asyncio.sleep(cs.retry_interval_s)

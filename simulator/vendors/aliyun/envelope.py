@@ -1,0 +1,71 @@
+"""The one place Aliyun bodies are serialised.
+
+Green bodies are fastjson's: compact, keys sorted (the seed's answer lists ``code, data, msg,
+requestId`` and every nested object alphabetically), UTF-8 unescaped,
+``Content-Type: application/json;charset=utf-8``. POP gateway errors keep their documented key
+order (RequestId, HostId, Code, Message, Recommend); as XML (``<Error>`` root) they are
+``text/xml;charset=utf-8``, the one XML Content-Type the Tea client parses.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+
+from simulator.vendors.aliyun.errors import AliyunError, GreenError, PopError
+from simulator.vendors.aliyun.jsonfmt import dumps
+
+JSON_CT = "application/json;charset=utf-8"
+XML_CT = "text/xml;charset=utf-8"
+DEFAULT_HOST = "green.cn-shanghai.aliyuncs.com"
+
+
+def request_id(hex32: str) -> str:
+    """An Aliyun RequestId (upper-case UUID) from the journal's request id, so the two correlate."""
+    h = (hex32 + "0" * 32)[:32].upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def green_response(data: Any, rid: str) -> web.Response:
+    body = {"code": 200, "data": data, "msg": "OK", "requestId": rid}
+    return web.Response(body=dumps(body).encode("utf-8"), status=200, headers={"Content-Type": JSON_CT})
+
+
+def green_error_body(err: GreenError, rid: str) -> dict[str, Any]:
+    return {"code": err.code, "msg": err.message, "requestId": rid}
+
+
+def pop_error_body(err: PopError, rid: str, host: str) -> dict[str, Any]:
+    return {
+        "RequestId": rid,
+        "HostId": host,
+        "Code": err.code,
+        "Message": err.message,
+        "Recommend": f"https://api.aliyun.com/troubleshoot?q={err.code}&product=Green&requestId={rid}",
+    }
+
+
+def render_error(err: AliyunError, fallback_rid: str) -> web.Response:
+    rid = err.request_id or fallback_rid
+    if isinstance(err, PopError):
+        body = pop_error_body(err, rid, err.host_id or DEFAULT_HOST)
+        if err.xml:
+            text = (
+                '<?xml version="1.0" encoding="UTF-8"?><Error>'
+                + "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in body.items())
+                + "</Error>"
+            )
+            return web.Response(
+                body=text.encode("utf-8"), status=err.http_status, headers={"Content-Type": XML_CT}
+            )
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return web.Response(body=raw, status=err.http_status, headers={"Content-Type": JSON_CT})
+    green = err if isinstance(err, GreenError) else GreenError(500)
+    return web.Response(
+        body=dumps(green_error_body(green, rid)).encode("utf-8"),
+        status=green.http_status,
+        headers={"Content-Type": JSON_CT},
+    )

@@ -1,0 +1,167 @@
+"""Aliyun handlers: read the request once, pass it through the POP gateway, call one model function.
+
+Every Green operation is ``POST`` with a JSON body (any Content-Type: aliyunsdkcore sends
+``application/octet-stream`` when the caller only sets the content). Errors raised anywhere get the
+request id, host and XML preference attached here, then the error middleware renders them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from simulator.context import RequestCtx
+from simulator.forms import BodyTooLarge, read_capped
+from simulator.keys import CTX, SIM
+from simulator.sim import Sim
+from simulator.state import Credential
+from simulator.vendors.aliyun import callbacks, faces, gateway, scan
+from simulator.vendors.aliyun.envelope import green_response, request_id
+from simulator.vendors.aliyun.errors import AliyunError, GreenError, PopError, bad_request
+from simulator.vendors.aliyun.upload import upload_credentials
+
+
+@dataclass
+class Call:
+    sim: Sim
+    ctx: RequestCtx
+    cred: Credential
+    uid: str
+    body: Any
+    wire: gateway.Wire
+
+
+Op = Callable[[Call], Awaitable[Any]]
+
+
+def wants_xml(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "").lower()
+    fmt = next((v for k, v in request.query.items() if k.lower() == "format"), "")
+    return fmt.lower() == "xml" or ("xml" in accept and "json" not in accept)
+
+
+def _json(ctx: RequestCtx, raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise bad_request(ctx, f"body is not UTF-8 JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
+
+
+async def _read(request: web.Request, sim: Sim, ctx: RequestCtx) -> bytes:
+    try:
+        return await read_capped(request, sim.settings.max_body_bytes)
+    except BodyTooLarge as exc:
+        raise bad_request(ctx, f"body over {exc.limit} bytes") from exc
+    except web.RequestPayloadError as exc:
+        raise bad_request(ctx, f"undecodable body: {exc}") from exc
+
+
+def green(fn: Op) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        sim, ctx = request.config_dict[SIM], request[CTX]
+        rid = request_id(ctx.request_id)
+        settings = scan.settings_of(sim)
+        try:
+            raw = await _read(request, sim, ctx)
+            wire = gateway.Wire(
+                method=request.method,
+                path=request.path,
+                raw_path=request.raw_path.partition("?")[0],
+                raw_query=request.raw_path.partition("?")[2],
+                headers=tuple(request.headers.items()),
+                body=raw,
+            )
+            cred = gateway.authenticate(sim, ctx, wire, settings.gateway)
+            if cred.attrs.get("disabled"):
+                ctx.note(f"account of {cred.id!r} is disabled (attrs.disabled): 596")
+                raise GreenError(596)
+            uid = str(cred.attrs.get("uid", cred.id))
+            data = await fn(Call(sim, ctx, cred, uid, _json(ctx, raw), wire))
+            ctx.vendor_code = 200
+            return green_response(data, rid)
+        except AliyunError as exc:
+            exc.annotate(rid, request.headers.get("Host") or settings.gateway.host_id, wants_xml(request))
+            raise
+
+    return handler
+
+
+def _waited_s(ctx: RequestCtx) -> float:
+    """How long a latency fault held the request (the drawn delay when the fault engine records one)."""
+    fault = ctx.fault or {}
+    if "latency_ms" in fault:
+        return float(fault["latency_ms"]) / 1000
+    action = fault.get("action") or {}
+    return float(action.get("ms", 0)) / 1000 if action.get("type") == "latency" else 0.0
+
+
+async def _image_scan(c: Call) -> Any:
+    return await scan.scan_sync(c.sim, c.ctx, c.cred.id, c.uid, c.body, waited_s=_waited_s(c.ctx))
+
+
+async def _image_asyncscan(c: Call) -> Any:
+    done = await scan.submit_async(c.sim, c.ctx, c.cred.id, c.uid, c.body)
+    for job in done.callbacks:
+        c.ctx.note(f"callback for task {job.task_id} scheduled to {job.url[:200]}")
+    callbacks.schedule(c.sim, done.callbacks, scan.settings_of(c.sim).callback)
+    return done.data
+
+
+async def _image_results(c: Call) -> Any:
+    return scan.poll(c.sim, c.ctx, c.uid, c.body)
+
+
+async def _upload_credentials(c: Call) -> Any:
+    h = c.wire.first()
+    region = h.get("x-acs-region-id") or "cn-shanghai"
+    return upload_credentials(c.sim, c.uid, region if region.replace("-", "").isalnum() else "cn-shanghai")
+
+
+def _library(fn: Callable[[Sim, RequestCtx, str, Any], dict[str, Any]]) -> Op:
+    async def op(c: Call) -> Any:
+        return fn(c.sim, c.ctx, c.uid, c.body)
+
+    return op
+
+
+async def _add_faces(c: Call) -> Any:
+    return await faces.add_faces(c.sim, c.ctx, c.cred.id, c.uid, c.body, scan.settings_of(c.sim).limits)
+
+
+async def _search_person(c: Call) -> Any:
+    return await faces.search_person(c.sim, c.ctx, c.cred.id, c.uid, c.body, scan.settings_of(c.sim).limits)
+
+
+image_scan = green(_image_scan)
+image_asyncscan = green(_image_asyncscan)
+image_results = green(_image_results)
+upload = green(_upload_credentials)
+add_person = green(_library(faces.add_person))
+delete_person = green(_library(faces.delete_person))
+set_person = green(_library(faces.set_person))
+get_person = green(_library(faces.get_person))
+add_groups = green(_library(faces.add_groups))
+delete_groups = green(_library(faces.delete_groups))
+add_faces = green(_add_faces)
+delete_faces = green(_library(faces.delete_faces))
+get_faces = green(_library(faces.get_faces))
+get_groups = green(_library(faces.get_groups))
+get_persons = green(_library(faces.get_persons))
+search_person = green(_search_person)
+
+
+async def unknown_api(request: web.Request) -> web.Response:
+    """Any other path under /green/, or a known path with another method: routing fails first."""
+    sim, ctx = request.config_dict[SIM], request[CTX]
+    ctx.auth("not_checked", f"no Green 2018-05-09 API at {request.method} {request.path[:200]}")
+    raise PopError("InvalidApi.NotFound").annotate(
+        request_id(ctx.request_id),
+        request.headers.get("Host") or scan.settings_of(sim).gateway.host_id,
+        wants_xml(request),
+    )

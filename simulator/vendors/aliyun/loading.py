@@ -1,0 +1,94 @@
+"""Content behind a task or face URL, as Green sees it: a ``ContentRef`` or a per-task code.
+
+Download outcomes (``content/urls.py``) map to: failed 480, timeout 592, too_large 589,
+not_found 404, forbidden 403, not an http(s) URL 400; a URL to an internal address (loopback,
+private, link-local) that no rule, marker or allowlisted fetch resolves is 401 NOT_ALLOWED (Green
+refuses such URLs). Bytes over ``limits.max_image_bytes`` are 589; bytes no decoder reads or in a
+format outside ``limits.formats`` 590. ``oss://`` URLs (what the upload-credential flow submits)
+are synthetic content, like a URL resolved only by a ``#modsim=`` marker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from simulator.content import inspect_image, marker_from_url
+from simulator.content.urls import resolve_url
+from simulator.context import RequestCtx
+from simulator.scenarios.matcher import ContentRef
+from simulator.vendors.aliyun.policy import Limits
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+OUTCOME_CODES = {
+    "failed": 480,
+    "timeout": 592,
+    "too_large": 589,
+    "not_found": 404,
+    "forbidden": 403,
+    "invalid": 400,
+}
+
+
+def _internal(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+
+
+@dataclass(frozen=True)
+class Loaded:
+    code: int
+    ref: ContentRef | None = None
+
+
+async def load(sim: Sim, ctx: RequestCtx, url: str, operation: str, limits: Limits) -> Loaded:
+    """The content behind ``url``: its identity for matching, or the per-task failure code."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        ctx.note(f"url {url[:200]!r}: unparseable")
+        return Loaded(400)
+    if parts.scheme == "oss":
+        return Loaded(
+            200,
+            ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=marker_from_url(url)),
+        )
+    d = await resolve_url(
+        url,
+        rules=sim.state.rules,
+        vendor="aliyun",
+        operation=operation,
+        allowlist=sim.settings.fetch_allowlist,
+        timeout_s=limits.download_timeout_s,
+        max_bytes=limits.max_image_bytes,
+    )
+    if not d.ok:
+        code = OUTCOME_CODES.get(d.outcome, 480)
+        if d.outcome == "failed" and d.source == "none" and _internal(parts.hostname):
+            code = 401
+        ctx.note(f"download {url[:200]!r}: {d.outcome} ({d.reason}) -> {code}")
+        return Loaded(code)
+    if d.data is None:
+        return Loaded(
+            200, ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=d.scenario)
+        )
+    if len(d.data) > limits.max_image_bytes:
+        ctx.note(f"download {url[:200]!r}: {len(d.data)} bytes > {limits.max_image_bytes} -> 589")
+        return Loaded(589)
+    info = inspect_image(d.data)
+    if not info.valid or info.format not in limits.formats:
+        ctx.note(f"download {url[:200]!r}: format {info.format} (valid={info.valid}) -> 590")
+        return Loaded(590)
+    return Loaded(200, ContentRef(info.sha256, url, None, d.scenario or info.marker))

@@ -1,0 +1,304 @@
+"""Image moderation: /green/image/scan, /green/image/asyncscan, /green/image/results. No aiohttp here.
+
+Top-level codes (the whole request): 400 for a body that is not what the API takes (not a JSON
+object, scenes missing/unknown, tasks absent/empty/over ``limits.max_tasks``, a task without url,
+a dataId repeated or over 256 characters, sface-n without ``extras.groupId``, callback without a
+valid seed ...); 588 when the caller's images in the last simulator second would exceed
+``limits.qps``; 581 when a latency fault held a synchronous scan past ``limits.sync_timeout_s``.
+
+Per-task codes (the task's own ``code``/``msg``) come from loading the task's URL (loading.py).
+Async tasks are scanned at submission and revealed by ``poll`` on the simulator clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import string
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from simulator.context import RequestCtx
+from simulator.scenarios.matcher import resolve_recorded
+from simulator.vendors.aliyun import faces, scenes
+from simulator.vendors.aliyun.errors import GREEN_MESSAGES, GreenError, bad_request
+from simulator.vendors.aliyun.jsonfmt import dumps
+from simulator.vendors.aliyun.loading import load
+from simulator.vendors.aliyun.policy import SCENES, AliyunSettings, BizType, Limits
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
+
+SEED = re.compile(r"[A-Za-z0-9_]{1,64}")
+B62 = string.digits + string.ascii_letters
+
+
+def settings_of(sim: Sim) -> AliyunSettings:
+    s: AliyunSettings = sim.state.vendor_state("aliyun").get("settings") or AliyunSettings.from_dict(
+        sim.fixtures.vendors.get("aliyun", {})
+    )
+    return s
+
+
+def _b62(sim: Sim, n: int) -> str:
+    return "".join(B62[sim.rng.randint(0, 61)] for _ in range(n))
+
+
+def sync_task_id(sim: Sim) -> str:
+    return f"img{_b62(sim, 22)}-{_b62(sim, 6)}"
+
+
+def async_task_id(sim: Sim) -> str:
+    h = sim.rng.hex(32)
+    return f"img{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}-{int(sim.clock.now() * 1000)}"
+
+
+@dataclass(frozen=True)
+class TaskIn:
+    url: str
+    data_id: str | None = None
+    group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanIn:
+    scenes: tuple[str, ...]
+    tasks: tuple[TaskIn, ...]
+    biz_type: str | None = None
+    callback: str | None = None
+    seed: str | None = None
+
+
+def _opt_str(body: dict[str, Any], key: str, ctx: RequestCtx) -> str | None:
+    v = body.get(key)
+    if v is not None and not isinstance(v, str):
+        raise bad_request(ctx, f"{key} is {type(v).__name__}, not a string")
+    return v
+
+
+def parse_scan(ctx: RequestCtx, body: Any, limits: Limits, *, async_: bool) -> ScanIn:
+    if not isinstance(body, dict):
+        raise bad_request(ctx, f"body is a JSON {type(body).__name__}, not an object")
+    raw_scenes = body.get("scenes")
+    if not isinstance(raw_scenes, list) or not raw_scenes:
+        raise bad_request(ctx, "scenes must be a non-empty array")
+    wanted: list[str] = []
+    for sc in raw_scenes:
+        if not isinstance(sc, str) or sc not in SCENES:
+            raise bad_request(ctx, f"scene {str(sc)[:40]!r} is not one of {', '.join(SCENES)}")
+        if sc not in wanted:
+            wanted.append(sc)
+    raw_tasks = body.get("tasks")
+    if not isinstance(raw_tasks, list) or not raw_tasks:
+        raise bad_request(ctx, "tasks must be a non-empty array")
+    if len(raw_tasks) > limits.max_tasks:
+        raise bad_request(ctx, f"{len(raw_tasks)} tasks, at most {limits.max_tasks}")
+    tasks: list[TaskIn] = []
+    seen: set[str] = set()
+    for i, t in enumerate(raw_tasks):
+        if not isinstance(t, dict):
+            raise bad_request(ctx, f"tasks[{i}] is not an object")
+        url = t.get("url")
+        if not isinstance(url, str) or not url.strip():
+            raise bad_request(ctx, f"tasks[{i}].url is missing or not a string")
+        if len(url) > limits.max_url:
+            raise bad_request(ctx, f"tasks[{i}].url is longer than {limits.max_url}")
+        data_id = _opt_str(t, "dataId", ctx)
+        if data_id is not None:
+            if len(data_id) > limits.max_data_id:
+                raise bad_request(ctx, f"[task.dataId] is too long(>{limits.max_data_id})")
+            if data_id in seen:
+                raise bad_request(ctx, f"dataId {data_id[:64]!r} repeated within the request")
+            seen.add(data_id)
+        extras = t.get("extras")
+        if extras is not None and not isinstance(extras, dict):
+            raise bad_request(ctx, f"tasks[{i}].extras is not an object")
+        group_id = (extras or {}).get("groupId")
+        if "sface-n" in wanted and (not isinstance(group_id, str) or not group_id):
+            raise bad_request(ctx, f"tasks[{i}]: scene sface-n needs extras.groupId")
+        tasks.append(
+            TaskIn(url=url.strip(), data_id=data_id, group_id=group_id if isinstance(group_id, str) else None)
+        )
+    biz_type = _opt_str(body, "bizType", ctx)
+    callback = seed = None
+    if async_:
+        callback = _opt_str(body, "callback", ctx)
+        seed = _opt_str(body, "seed", ctx)
+        if callback is not None and urlsplit(callback).scheme not in ("http", "https"):
+            raise bad_request(ctx, "callback is not an http(s) URL")
+        if callback is not None and seed is None:
+            raise bad_request(ctx, "callback given without seed")
+        if seed is not None and not SEED.fullmatch(seed):
+            raise bad_request(ctx, "seed must be 1-64 letters, digits or underscores")
+        crypt = body.get("cryptType", "SHA256")
+        if crypt != "SHA256":
+            raise bad_request(ctx, f"cryptType {str(crypt)[:20]!r}: only SHA256 is simulated")
+    return ScanIn(tuple(wanted), tuple(tasks), biz_type, callback, seed)
+
+
+def check_qps(sim: Sim, ctx: RequestCtx, uid: str, images: int, limits: Limits) -> None:
+    """588 when this request's images would take the caller past ``limits.qps`` in one second."""
+    if limits.qps is None:
+        return
+    now = sim.clock.now()
+    window: deque[tuple[float, int]] = (
+        sim.state.vendor_state("aliyun").setdefault("image_qps", {}).setdefault(uid, deque())
+    )
+    while window and window[0][0] <= now - 1.0:
+        window.popleft()
+    used = sum(n for _, n in window)
+    if used + images > limits.qps:
+        ctx.note(f"588: {used} images in the last second + {images} > {limits.qps} (limits.qps)")
+        raise GreenError(588)
+    window.append((now, images))
+
+
+async def run_tasks(
+    sim: Sim,
+    ctx: RequestCtx,
+    credential: str,
+    uid: str,
+    req: ScanIn,
+    biz: BizType,
+    operation: str,
+    task_ids: list[str],
+) -> list[dict[str, Any]]:
+    limits = settings_of(sim).limits
+    loaded = await asyncio.gather(*(load(sim, ctx, t.url, operation, limits) for t in req.tasks))
+    out = []
+    for task, task_id, got in zip(req.tasks, task_ids, loaded, strict=True):
+        item: dict[str, Any] = {
+            "code": got.code,
+            "msg": GREEN_MESSAGES[got.code],
+            "taskId": task_id,
+            "url": task.url,
+        }
+        if task.data_id is not None:
+            item["dataId"] = task.data_id
+        if got.ref is not None:
+            s = resolve_recorded(sim.state, sim.rng, ctx, "aliyun", operation, credential, got.ref)
+            text = sim.lexicon.analyse("\n".join(s.text), sim.rng, s.text_hits) if s.text else None
+            matches = faces.search(sim, uid, task.group_id, got.ref, s) if task.group_id else []
+            item["extras"] = {}
+            item["results"] = [scenes.render(sc, s, biz, text=text, matches=matches) for sc in req.scenes]
+        out.append(item)
+    return out
+
+
+async def scan_sync(
+    sim: Sim, ctx: RequestCtx, credential: str, uid: str, body: Any, *, waited_s: float = 0.0
+) -> list[dict[str, Any]]:
+    """``waited_s``: how long a latency fault held the request before it reached the service."""
+    st = settings_of(sim)
+    req = parse_scan(ctx, body, st.limits, async_=False)
+    check_qps(sim, ctx, uid, len(req.tasks), st.limits)
+    if waited_s > st.limits.sync_timeout_s:
+        ctx.note(f"581: held {waited_s:g} s, over the {st.limits.sync_timeout_s:g} s synchronous limit")
+        raise GreenError(581)
+    biz = _biz(ctx, st, req.biz_type)
+    ids = [sync_task_id(sim) for _ in req.tasks]
+    data = await run_tasks(sim, ctx, credential, uid, req, biz, "image_scan", ids)
+    return data
+
+
+def _biz(ctx: RequestCtx, st: AliyunSettings, name: str | None) -> BizType:
+    biz, found = st.biz_type(name)
+    if not found:
+        ctx.note(f"bizType {name!r} not in vendors.aliyun.biz_types: default policy {st.default_biz_type!r}")
+    return biz
+
+
+# ------------------------------------------------------------------------------------------------
+# asynchronous tasks
+
+
+@dataclass
+class AsyncTask:
+    task_id: str
+    uid: str
+    created: float
+    data_id: str | None
+    url: str
+    result: dict[str, Any]
+    polls: int = 0
+    notified: bool = False
+
+
+@dataclass(frozen=True)
+class CallbackJob:
+    url: str
+    seed: str
+    uid: str
+    credential: str
+    task_id: str
+    content: str
+
+
+@dataclass
+class Submitted:
+    data: list[dict[str, Any]]
+    callbacks: list[CallbackJob] = field(default_factory=list)
+
+
+def task_store(sim: Sim) -> OrderedDict[str, AsyncTask]:
+    store: OrderedDict[str, AsyncTask] = sim.state.vendor_state("aliyun").setdefault("tasks", OrderedDict())
+    return store
+
+
+async def submit_async(sim: Sim, ctx: RequestCtx, credential: str, uid: str, body: Any) -> Submitted:
+    """Results are computed now and revealed by ``poll``; callbacks carry them (see callbacks.py)."""
+    st = settings_of(sim)
+    req = parse_scan(ctx, body, st.limits, async_=True)
+    check_qps(sim, ctx, uid, len(req.tasks), st.limits)
+    biz = _biz(ctx, st, req.biz_type)
+    ids = [async_task_id(sim) for _ in req.tasks]
+    results = await run_tasks(sim, ctx, credential, uid, req, biz, "image_asyncscan", ids)
+    store = task_store(sim)
+    now = sim.clock.now()
+    out = Submitted([])
+    for task, result in zip(req.tasks, results, strict=True):
+        store[result["taskId"]] = AsyncTask(result["taskId"], uid, now, task.data_id, task.url, result)
+        while len(store) > st.async_.max_tasks:
+            store.popitem(last=False)
+        item: dict[str, Any] = {"code": 200, "msg": "OK", "taskId": result["taskId"]}
+        if task.data_id is not None:
+            item["dataId"] = task.data_id
+        out.data.append(item)
+        if req.callback and req.seed:
+            out.callbacks.append(
+                CallbackJob(req.callback, req.seed, uid, credential, result["taskId"], dumps(result))
+            )
+    return out
+
+
+def poll(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> list[dict[str, Any]]:
+    st = settings_of(sim)
+    if not isinstance(body, list) or not body:
+        raise bad_request(ctx, "the body must be a non-empty JSON array of taskIds")
+    if len(body) > st.limits.max_result_ids:
+        raise bad_request(ctx, f"{len(body)} taskIds, at most {st.limits.max_result_ids}")
+    if not all(isinstance(t, str) for t in body):
+        raise bad_request(ctx, "every taskId must be a string")
+    store = task_store(sim)
+    now = sim.clock.now()
+    a = st.async_
+    out: list[dict[str, Any]] = []
+    for task_id in body:
+        t = store.get(task_id)
+        if t is None or t.uid != uid or now - t.created >= a.ttl_s:
+            why = "unknown to this account" if t is None or t.uid != uid else f"older than {a.ttl_s:g} s"
+            ctx.note(f"task {task_id[:80]!r}: {why} -> 594")
+            out.append({"code": 594, "msg": "EXPIRED", "taskId": task_id})
+            continue
+        pending = not t.notified and t.polls < a.processing_polls and now - t.created < a.processing_s
+        t.polls += 1
+        if pending:
+            item: dict[str, Any] = {"code": 280, "msg": "PROCESSING", "taskId": task_id, "url": t.url}
+            if t.data_id is not None:
+                item["dataId"] = t.data_id
+            out.append(item)
+        else:
+            out.append(t.result)
+    return out
