@@ -21,6 +21,9 @@ from typing import Any
 import aiohttp
 
 Json = Any
+#: the admin API is the simulator's own address: never through HTTP(S)_PROXY (which may point at
+#: modsim's proxy mode, which serves vendor hosts only)
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class ModsimAdminError(Exception):
@@ -78,7 +81,7 @@ class ModsimClient:
         if self.token:
             req.add_header("X-Modsim-Token", self.token)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with _DIRECT.open(req, timeout=self.timeout) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             raw = exc.read()

@@ -20,6 +20,8 @@ class RequestCtx:
     vendor: str | None = None
     operation: str | None = None
     credential: str | None = None
+    #: the credential id the request names (query/headers, before any check): for error envelopes
+    claimed_credential: str | None = None
     auth_outcome: str | None = None  # ok | rejected | not_checked
     auth_reason: str | None = None
     vendor_code: int | str | None = None

@@ -79,6 +79,8 @@ async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
 
 async def body_params(request: web.Request, max_bytes: int | None = None) -> Params:
     """Form fields of the body (never the query). ``max_bytes``: see ``read_capped``."""
+    if not request.body_exists:
+        return Params()
     if request.content_type.startswith("multipart/"):
         if max_bytes is not None and (request.content_length or 0) > max_bytes:
             raise BodyTooLarge(max_bytes)

@@ -160,6 +160,10 @@ def _record(
     sim.state.journal.add(entry)
 
 
+def _bare_ctx(request: web.Request) -> RequestCtx:
+    return RequestCtx("", 0.0, request.method, request.path, request.query_string, request.remote)
+
+
 def _vendor_for(request: web.Request) -> tuple[Sim, str | None, str]:
     sim = request.config_dict[SIM]
     ctx: RequestCtx | None = request.get(CTX)
@@ -181,7 +185,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             ctx.vendor_code = exc.code
             ctx.error = exc.message
         name = vendor or exc.vendor
-        return sim.vendors[name].render_error(exc, op, sim)
+        return sim.vendors[name].render_error(exc, op, sim, ctx or _bare_ctx(request))
     except web.HTTPException as exc:
         sim, vendor, op = _vendor_for(request)
         if vendor is None or _is_admin(request):
@@ -192,7 +196,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if ctx is not None:
             ctx.vendor_code = err.code
             ctx.error = f"HTTP {exc.status} {exc.reason}"
-        return v.render_error(err, op, sim)
+        return v.render_error(err, op, sim, ctx or _bare_ctx(request))
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception as exc:
@@ -208,7 +212,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             ctx.vendor_code = err.code
             ctx.error = f"unexpected {type(exc).__name__}: {exc}"
             ctx.traceback = tb
-        return v.render_error(err, op, sim)
+        return v.render_error(err, op, sim, ctx or _bare_ctx(request))
 
 
 @web.middleware
@@ -218,6 +222,8 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     sim = request.config_dict[SIM]
     vendor = sim.vendors[ref.vendor]
+    ctx: RequestCtx = request[CTX]
+    ctx.claimed_credential = claimed = vendor.peek_credential(request, sim)
     if (request.content_length or 0) > sim.settings.max_body_bytes:
         raise vendor.oversize_error(ref.operation)
     fields: dict[str, tuple[str, ...]] = {}
@@ -227,13 +233,10 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
             raw = await request.read()
             request[RAW_BODY] = raw
         fields = actions.request_fields(request.query_string, raw, request.content_type)
-    picked = sim.faults.pick(
-        RequestKey(ref.vendor, ref.operation, vendor.peek_credential(request, sim), fields)
-    )
+    picked = sim.faults.pick(RequestKey(ref.vendor, ref.operation, claimed, fields))
     if picked is None:
         return await handler(request)
     rule, action = picked
-    ctx: RequestCtx = request[CTX]
     ctx.fault = {"rule": rule.id, "action": action}
     kind = action["type"]
     if kind in actions.AFTER:

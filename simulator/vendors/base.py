@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator.context import RequestCtx
 from simulator.errors import VendorError
 
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ class Vendor(ABC):
     def routes(self) -> list[Route]: ...
 
     @abstractmethod
-    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
-        """The vendor's own envelope for ``err``; the one place its error bodies are built."""
+    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+        """The vendor's own envelope for ``err``; the one place its error bodies are built. ``ctx`` has
+        the peer (``remote``) and the credential the request names (``claimed_credential``)."""
 
     @abstractmethod
     def internal_error(self, operation: str) -> VendorError:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator.context import RequestCtx
 from simulator.errors import VendorError
 from simulator.schemas import errors as schema_errors
 from simulator.vendors.aioasis import models
@@ -44,11 +45,11 @@ class AioasisVendor(Vendor):
                 raise ValueError(f"aioasis credential {cred.id!r} attrs: " + "; ".join(problems[:5]))
         sim.state.vendor_state(self.name)["settings"] = models.AioasisSettings.from_dict(section)
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         """Gateway errors: the Wanxiang error envelope with the caller's unchanged ``remain`` and a fresh
         ``requestId``. A Baidu error that reaches here (the handler normally catches them) is passed
         through as the gateway does: code "10000" with Baidu's error object as ``result``."""
-        remain = models.current_remain(sim, operation)
+        remain = models.current_remain(sim, operation, ctx.claimed_credential)
         if isinstance(err, BaiduError):
             return response(success_body(models.passthrough(sim, err), charge=False, remain=remain))
         gw = err if isinstance(err, AioasisError) else AioasisError(INTERNAL)

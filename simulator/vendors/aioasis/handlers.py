@@ -38,10 +38,8 @@ def gateway_query(request: web.Request) -> dict[str, str]:
 
 
 def claimed_appkey(request: web.Request) -> str | None:
-    """The appkey the query names (None when absent or empty); remembered for the error envelope."""
-    appkey = gateway_query(request).get("appkey") or None
-    models.CLAIMED_APPKEY.set(appkey)
-    return appkey
+    """The appkey the query names (None when absent or empty)."""
+    return gateway_query(request).get("appkey") or None
 
 
 async def touxiangshenhe(request: web.Request) -> web.Response:

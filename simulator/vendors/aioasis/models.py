@@ -18,7 +18,6 @@ the daily count on the simulator clock, UTC+8 days), so ``POST /__modsim/reset``
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,6 @@ DEFAULT_MAX_BODY = 1024 * 1024
 #: The appkey the current request names (set from the query as soon as the request is routed).
 #: ``Vendor.render_error`` gets no request, yet every error envelope carries the caller's ``remain``;
 #: aiohttp runs each request in its own task, so this is per request.
-CLAIMED_APPKEY: ContextVar[str | None] = ContextVar("aioasis_claimed_appkey", default=None)
 
 
 @dataclass(frozen=True)
@@ -136,10 +134,9 @@ def remain_of(sim: Sim, cred: Credential) -> int:
     return free + paid
 
 
-def current_remain(sim: Sim, operation: str) -> int:
+def current_remain(sim: Sim, operation: str, appkey: str | None) -> int:
     """``remain`` for an error envelope: the balance of the appkey the request names, 0 when it names
     none, an unknown one, or a path that is no API (10003: no data package there)."""
-    appkey = CLAIMED_APPKEY.get()
     if operation != OPERATION or not appkey:
         return 0
     cred = sim.state.credentials.get(VENDOR, appkey)

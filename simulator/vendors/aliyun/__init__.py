@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator.context import RequestCtx
 from simulator.errors import VendorError
 from simulator.schemas import errors as schema_errors
 from simulator.vendors.aliyun import signing
@@ -53,7 +54,7 @@ class AliyunVendor(Vendor):
             raise ValueError("vendors.aliyun fixture section: " + "; ".join(problems[:5]))
         sim.state.vendor_state("aliyun")["settings"] = AliyunSettings.from_dict(section)
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         aliyun_err = err if isinstance(err, AliyunError) else PopError("InternalError")
         return render_error(aliyun_err, request_id(sim.rng.hex(32)))
 

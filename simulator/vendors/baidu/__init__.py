@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.schemas import errors as schema_errors
 from simulator.vendors.baidu import auth
@@ -34,7 +35,7 @@ class BaiduVendor(Vendor):
             raise ValueError("vendors.baidu fixture section: " + "; ".join(problems[:5]))
         sim.state.vendor_state("baidu")["settings"] = BaiduSettings.from_dict(section)
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         from simulator.vendors.baidu.models import log_id
 
         baidu_err = err if isinstance(err, BaiduError) else BaiduError(282000)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator.context import RequestCtx
 from simulator.errors import VendorError
 from simulator.schemas import errors as schema_errors
 from simulator.vendors.base import Route, Vendor
@@ -38,14 +39,14 @@ class ItapiVendor(Vendor):
         sim.state.vendor_state("itapi")["settings"] = settings
         self._result_path = settings.result_path
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         from simulator.vendors.itapi.models import settings_of
 
         e = err if isinstance(err, ItapiError) else ItapiError("internal")
         st = settings_of(sim)
         msg = st.messages.get(e.reason) or st.messages.get(str(e.code)) or e.message
         status = int(e.code) if st.error_http_status == "code" else 200
-        return envelope.response(envelope.error_body(sim, e, msg), status)
+        return envelope.response(envelope.error_body(sim, e, msg, ctx.remote), status)
 
     def internal_error(self, operation: str) -> VendorError:
         return ItapiError("internal")
@@ -62,9 +63,7 @@ class ItapiVendor(Vendor):
         return ItapiError("too_large")
 
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
-        """The query's ``key`` (a key sent in the form body is not seen by fault rules). Also records
-        the peer address for error bodies rendered before the handler runs (fault rules)."""
-        envelope.PEER.set(request.remote)
+        """The query's ``key`` (a key sent in the form body is not seen by fault rules)."""
         return request.query.get("key") or None
 
     def schema_for(self, operation: str, body: Any) -> str | None:

@@ -15,7 +15,6 @@ async submit answer has both. Error bodies carry all seven keys with ``data: nul
 from __future__ import annotations
 
 import json
-from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,6 @@ _OMIT: Any = object()
 #: the peer address of the request being served. Error bodies are rendered by the core error
 #: middleware, which hands ``render_error`` no request: the vendor records the address from the first
 #: hook that sees the request (``peek_credential``, run before fault rules; then the handler).
-PEER: ContextVar[str | None] = ContextVar("itapi_peer", default=None)
 
 
 def log_id(sim: Sim) -> str:
@@ -82,5 +80,5 @@ def response(payload: dict[str, Any], status: int = 200) -> web.Response:
     return web.Response(text=dumps(payload), status=status, content_type="application/json", charset="utf-8")
 
 
-def error_body(sim: Sim, err: ItapiError, msg: str) -> dict[str, Any]:
-    return body(sim, int(err.code), msg, None, kind="error", debug=err.debug, user_ip=PEER.get())
+def error_body(sim: Sim, err: ItapiError, msg: str, user_ip: str | None) -> dict[str, Any]:
+    return body(sim, int(err.code), msg, None, kind="error", debug=err.debug, user_ip=user_ip)

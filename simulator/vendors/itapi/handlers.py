@@ -18,7 +18,6 @@ from simulator.vendors.itapi.errors import ItapiError
 
 async def _params(request: web.Request) -> dict[str, str]:
     sim, ctx = request.config_dict[SIM], request[CTX]
-    envelope.PEER.set(request.remote)
     try:
         params = query_params(request)
         if request.method == "POST":

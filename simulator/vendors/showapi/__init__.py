@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator.context import RequestCtx
 from simulator.errors import VendorError
 from simulator.schemas import errors as schema_errors
 from simulator.vendors.baidu.envelope import error_body
@@ -50,7 +51,7 @@ class ShowapiVendor(Vendor):
             if problems:
                 raise ValueError(f"showapi app {cid!r}: " + "; ".join(problems[:5]))
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim) -> web.Response:
+    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         """Gateway errors: their code and text with body ``{}``. A Baidu error (the upstream refused,
         or a fault rule with a positive code): code 0 and Baidu's error object as the body."""
         from simulator.vendors.baidu.models import log_id

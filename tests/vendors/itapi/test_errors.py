@@ -403,8 +403,7 @@ async def test_400_body_over_the_size_cap(small_client: TestClient, chunked: boo
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     body = await resp.json()
-    # refused from Content-Length by the core before any vendor hook sees the request: no user_ip
-    assert_error(resp.status, body, 400, "限制或者错误", peer=chunked)
+    assert_error(resp.status, body, 400, "限制或者错误", peer=True)
     assert body["debug"] == "请求体过大"
 
 
@@ -416,7 +415,7 @@ async def test_400_multipart_over_the_size_cap(small_client: TestClient) -> None
     form.add_field("data", "A" * 4000)
     resp = await small_client.post(PIC, data=form)
     body = await resp.json()
-    assert_error(resp.status, body, 400, "限制或者错误", peer=False)
+    assert_error(resp.status, body, 400, "限制或者错误", peer=True)
     assert body["debug"] == "请求体过大"
 
 
