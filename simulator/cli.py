@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="allow real fetching of URLs on HOST (exact or *.suffix); default: no network",
     )
+    s.add_argument(
+        "--proxy-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also run the HTTPS-intercept proxy on port N (0 picks a free one); see `modsim ca`",
+    )
 
     i = sub.add_parser("image", help="write an image carrying a scenario marker")
     i.add_argument("--scenario", default=None, help="scenario name to embed (none: a plain image)")
@@ -62,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--size", type=_size, default=(256, 256), help="WxH (default 256x256)")
     i.add_argument("--frames", type=int, default=1, help="GIF frames (default 1)")
     i.add_argument("-o", "--output", type=Path, required=True)
+
+    ca = sub.add_parser("ca", help="write the proxy's CA certificate (PEM) for clients to trust")
+    ca.add_argument(
+        "-o", "--output", type=Path, default=None, help="copy it to FILE (default: just print its path)"
+    )
 
     sc = sub.add_parser("scenarios", help="list the scenarios the fixtures define")
     sc.add_argument("--fixtures", action="append", type=Path, default=None, metavar="DIR")
@@ -75,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "image":
         return _image(args)
+    if args.command == "ca":
+        return _ca(args)
     return _scenarios(args)
 
 
@@ -90,6 +104,7 @@ def _settings(args: argparse.Namespace) -> object:
         admin_token=getattr(args, "admin_token", None),
         admin_allow_remote=getattr(args, "admin_allow_remote", None),
         fetch_allowlist=getattr(args, "fetch_allow", None),
+        proxy_port=getattr(args, "proxy_port", None),
     )
 
 
@@ -131,6 +146,21 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
             break
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     print(banner(sim, f"http://{host}:{port}"), flush=True)
+    proxy = None
+    if settings.proxy_port is not None:
+        from simulator.proxy import CAError, start_proxy
+
+        try:
+            proxy = await start_proxy(runner, settings)
+        except (OSError, CAError) as exc:
+            print(f"modsim: cannot start the proxy on port {settings.proxy_port}: {exc}", file=sys.stderr)
+            await runner.cleanup()
+            return 2
+        print(
+            f"proxy on {proxy.url} for {', '.join(settings.proxy_hosts)}\n"
+            f"  HTTPS_PROXY={proxy.url} HTTP_PROXY={proxy.url}; trust {proxy.ca.cert_path} (modsim ca)",
+            flush=True,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,7 +168,11 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     print("modsim: shutting down", flush=True)
+    if proxy is not None:
+        proxy.close()
     await runner.cleanup()
+    if proxy is not None:
+        await proxy.wait_closed()
     return 0
 
 
@@ -180,6 +214,31 @@ def _image(args: argparse.Namespace) -> int:
     print(
         f"wrote {args.output} ({args.format}, {args.size[0]}x{args.size[1]}, {len(data)} bytes, "
         f"scenario {args.scenario or '-'})"
+    )
+    return 0
+
+
+def _ca(args: argparse.Namespace) -> int:
+    from simulator.proxy import CAError, CertificateAuthority
+    from simulator.settings import Settings
+
+    settings = Settings.load()
+    try:
+        ca = CertificateAuthority.load_or_create(settings.ca_dir)
+    except (OSError, CAError) as exc:
+        print(f"modsim: cannot load the CA in {settings.ca_dir}: {exc}", file=sys.stderr)
+        return 2
+    path = ca.cert_path
+    if args.output is not None:
+        args.output.write_bytes(ca.pem)
+        path = args.output.resolve()
+    print(
+        f"{path}\n"
+        f"The modsim proxy's CA certificate (key kept in {settings.ca_dir}). Trust it in the client:\n"
+        f"  REQUESTS_CA_BUNDLE={path}           (requests)\n"
+        f"  ALIBABA_CLOUD_CA_BUNDLE={path}      (aliyunsdkcore)\n"
+        f"  SSL_CERT_FILE={path}                (ssl, aiohttp, httpx, urllib)\n"
+        f"  curl --cacert {path} -x http://127.0.0.1:8888 https://aip.baidubce.com/..."
     )
     return 0
 

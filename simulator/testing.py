@@ -12,6 +12,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from simulator.app import create_app
+from simulator.proxy import ProxyServer, start_proxy
 from simulator.settings import Settings
 from simulator.sim import Sim
 
@@ -27,10 +28,19 @@ class ThreadedServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="modsim-server", daemon=True)
         self._runner: web.AppRunner | None = None
+        #: the HTTPS-intercept proxy, started when ``settings.proxy_port`` is set (0: a free port)
+        self.proxy: ProxyServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def proxy_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the proxy, for ``HTTPS_PROXY`` / ``HTTP_PROXY``."""
+        if self.proxy is None:
+            raise RuntimeError("no proxy: start the server with Settings(proxy_port=0)")
+        return self.proxy.url
 
     def start(self) -> ThreadedServer:
         self._thread.start()
@@ -45,6 +55,8 @@ class ThreadedServer:
             if isinstance(addr, tuple):
                 self.port = addr[1]
                 break
+        if self.sim.settings.proxy_port is not None:
+            self.proxy = await start_proxy(self._runner, self.sim.settings, host=self.host)
 
     def call(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(*args)`` on the server's loop and return its result."""
@@ -60,12 +72,20 @@ class ThreadedServer:
 
     def stop(self) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+            asyncio.run_coroutine_threadsafe(self._cleanup(), self._loop).result(30)
             self._runner = None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         if not self._thread.is_alive():
             self._loop.close()
+
+    async def _cleanup(self) -> None:
+        if self.proxy is not None:
+            self.proxy.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.proxy is not None:
+            await self.proxy.wait_closed()
 
     def __enter__(self) -> ThreadedServer:
         return self.start()
