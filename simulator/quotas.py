@@ -1,7 +1,8 @@
 """Per-credential call limits on the simulator clock: calls per second, per day and in total.
 
-A credential's limits come from its ``attrs.quota`` (``{"qps": N, "daily": N, "total": N}``; absent
-means unlimited). ``check`` says which limit a new call would break, without counting it;
+A credential's limits are its vendor's defaults (fixture section ``quotas: {<vendor>: {...}}``)
+overridden key by key by its own ``attrs.quota`` (``{"qps": N, "daily": N, "total": N}``); a limit
+absent from both is unlimited, and ``null`` in ``attrs.quota`` lifts a vendor default. ``check`` says which limit a new call would break, without counting it;
 ``consume`` counts a call. Vendors decide which calls count (e.g. only successful, billed ones) and
 render the broken limit with their own code. Days are calendar days in UTC+8 (the vendors' time zone).
 """
@@ -24,8 +25,14 @@ class Usage:
 
 
 class Quotas:
-    def __init__(self) -> None:
+    def __init__(self, defaults: dict[str, dict[str, Any]] | None = None) -> None:
         self._usage: dict[tuple[str, str], Usage] = {}
+        self.defaults = defaults or {}
+
+    def limits(self, vendor: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        own = attrs.get("quota")
+        merged = {**self.defaults.get(vendor, {}), **(own if isinstance(own, dict) else {})}
+        return {k: v for k, v in merged.items() if v is not None}
 
     def usage(self, vendor: str, cred_id: str) -> Usage:
         return self._usage.setdefault((vendor, cred_id), Usage())

@@ -118,7 +118,7 @@ class State:
         self.fixtures = fixtures
         self.credentials = CredentialStore()
         self.journal = Journal(journal_size)
-        self.quotas = Quotas()
+        self.quotas = Quotas(fixtures.quotas)
         self.queue: list[QueuedOutcome] = []
         self.rules: list[ScenarioRule] = []
         self.scenarios: dict[str, Scenario] = {}

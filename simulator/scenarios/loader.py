@@ -40,6 +40,7 @@ class FixtureSet:
     faults: list[dict[str, Any]] = field(default_factory=list)
     vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
     lexicon: dict[str, Any] = field(default_factory=dict)
+    quotas: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
 
@@ -101,6 +102,8 @@ def load_file(path: Path, into: FixtureSet) -> None:
     into.faults.extend(doc.get("faults", ()))
     if "lexicon" in doc:
         into.lexicon = merge_lexicon(into.lexicon, doc["lexicon"])
+    for vendor, limits in doc.get("quotas", {}).items():
+        into.quotas[vendor] = {**into.quotas.get(vendor, {}), **limits}
     for vendor, section in doc.get("vendors", {}).items():
         into.vendors[vendor] = deep_merge(into.vendors.get(vendor, {}), section)
     into.files.append(path)

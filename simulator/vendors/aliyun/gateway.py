@@ -217,8 +217,8 @@ def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings) -> 
             "SignatureNonceUsed", f"nonce {nonce[:64]!r} was used within the last {gs.nonce_ttl_s:g} s"
         )
 
-    quota = cred.attrs.get("quota")
-    if isinstance(quota, dict):
+    quota = sim.state.quotas.limits("aliyun", cred.attrs)
+    if quota:
         broken = sim.state.quotas.check("aliyun", cred.id, quota, now)
         if broken:
             raise reject("Throttling.User", f"credential quota {broken} ({quota}) reached")

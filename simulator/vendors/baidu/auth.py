@@ -147,7 +147,7 @@ def check_token(
         ctx.auth("rejected", f"app {cred.id!r} has no permission for {operation} (attrs.operations)")
         raise BaiduError(6)
     ctx.auth("ok", f"access_token {token[:12]}… of {rec.api_key!r} valid until {_iso(rec.expires)}")
-    limits = cred.attrs.get("quota") or {}
+    limits = sim.state.quotas.limits("baidu", cred.attrs)
     broken = sim.state.quotas.check("baidu", cred.id, limits, now)
     if broken is not None:
         ctx.note(f"quota {broken} of {cred.id!r} reached ({limits})")

@@ -79,7 +79,7 @@ def requested_models(raw: str | None, st: ItapiSettings) -> tuple[str, ...]:
 
 
 def _check_quota(sim: Sim, ctx: RequestCtx, cred: Credential) -> None:
-    limits = cred.attrs.get("quota") or {}
+    limits = sim.state.quotas.limits(VENDOR, cred.attrs)
     broken = sim.state.quotas.check(VENDOR, cred.id, limits, sim.clock.now())
     if broken:
         ctx.note(

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simulator.context import RequestCtx
 from simulator.state import Credential
@@ -134,11 +134,6 @@ def _check_timestamp(sim: Sim, ctx: RequestCtx, cred: Credential, raw: str) -> s
     return f"showapi_timestamp {raw} is {skew:+.0f} s from the simulator clock"
 
 
-def _limits(cred: Credential) -> dict[str, Any]:
-    quota = cred.attrs.get("quota")
-    return quota if isinstance(quota, dict) else {}
-
-
 def authenticate(sim: Sim, ctx: RequestCtx, params: dict[str, str], api: str) -> Credential:
     """The app calling ``api`` (e.g. ``"2054-1"``), after every system check; the call is counted."""
     appid = params.get("showapi_appid", "")
@@ -163,7 +158,7 @@ def authenticate(sim: Sim, ctx: RequestCtx, params: dict[str, str], api: str) ->
         ctx.auth("rejected", f"app {cred.id!r} is not subscribed to {api} (attrs.apis: {apis!r})", cred.id)
         raise ShowapiError(-1007)
     now = sim.clock.now()
-    limits = _limits(cred)
+    limits = sim.state.quotas.limits(VENDOR, cred.attrs)
     broken = sim.state.quotas.check(VENDOR, cred.id, limits, now)
     if broken is not None:
         ctx.auth("rejected", f"app {cred.id!r}: quota {broken}={limits[broken]} reached", cred.id)
