@@ -12,6 +12,12 @@ from simulator.sim import Sim
 from simulator.vendors.base import OpRef
 
 
+async def _shutdown_vendors(app: web.Application) -> None:
+    sim = app[SIM]
+    for vendor in sim.vendors.values():
+        await vendor.shutdown(sim)
+
+
 def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.Application:
     settings = settings or (sim.settings if sim else Settings.load())
     sim = sim or Sim(settings)
@@ -30,5 +36,6 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
                 for other in route.resource or ():
                     ops.setdefault(other, OpRef(vendor.name, r.operation))
     app[ROUTE_OPS] = ops
+    app.on_shutdown.append(_shutdown_vendors)
     app.add_subapp("/__modsim/", create_admin_app(list(sim.vendors.values())))
     return app

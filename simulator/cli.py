@@ -130,7 +130,14 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
     from simulator.sim import Sim
 
     assert isinstance(sim, Sim) and isinstance(settings, Settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=10,
+        keepalive_timeout=settings.keepalive_timeout_s,
+        lingering_time=1.0,  # unread body of a refused request: drain briefly, then close
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:

@@ -8,13 +8,14 @@ as PHP/Java gateways tolerate a missing or wrong Content-Type on form posts.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from simulator.keys import RAW_BODY
+from simulator.keys import RAW_BODY, SIM
 
 
 class EncodingError(ValueError):
@@ -56,7 +57,16 @@ def query_params(request: web.Request) -> dict[str, str]:
 
 
 async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
-    """The whole body; with ``max_bytes``, refused from Content-Length before reading and while streaming."""
+    """The whole body; with ``max_bytes``, refused from Content-Length before reading and while streaming.
+    A body slower than ``Settings.body_timeout_s`` closes the connection (HTTP 408 rendered by the vendor)."""
+    try:
+        async with asyncio.timeout(request.config_dict[SIM].settings.body_timeout_s):
+            return await _read_capped(request, max_bytes)
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+
+
+async def _read_capped(request: web.Request, max_bytes: int | None) -> bytes:
     cached: bytes | None = request.get(RAW_BODY, None)
     if cached is not None:
         if max_bytes is not None and len(cached) > max_bytes:
@@ -84,7 +94,11 @@ async def body_params(request: web.Request, max_bytes: int | None = None) -> Par
     if request.content_type.startswith("multipart/"):
         if max_bytes is not None and (request.content_length or 0) > max_bytes:
             raise BodyTooLarge(max_bytes)
-        return await _multipart(request, max_bytes)
+        try:
+            async with asyncio.timeout(request.config_dict[SIM].settings.body_timeout_s):
+                return await _multipart(request, max_bytes)
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
     try:
         raw = await read_capped(request, max_bytes)
     except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not decode with

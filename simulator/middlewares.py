@@ -196,7 +196,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if ctx is not None:
             ctx.vendor_code = err.code
             ctx.error = f"HTTP {exc.status} {exc.reason}"
-        return v.render_error(err, op, sim, ctx or _bare_ctx(request))
+        resp = v.render_error(err, op, sim, ctx or _bare_ctx(request))
+        if exc.status == 408:
+            resp.force_close()
+        return resp
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception as exc:

@@ -37,6 +37,10 @@ class Settings:
     fetch_allowlist: tuple[str, ...] = ()
     #: upper bound of a ``hang`` fault before the connection is closed
     hang_max_s: float = 300.0
+    #: a request body must arrive within this time, or the connection is closed (slow clients)
+    body_timeout_s: float = 30.0
+    #: an idle keep-alive connection is closed after this time
+    keepalive_timeout_s: float = 75.0
     #: check every vendor response against its JSON Schema; violations are journalled and kept in
     #: ``Sim.schema_violations`` (the test suite turns this on)
     validate_responses: bool = False

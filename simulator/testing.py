@@ -48,7 +48,12 @@ class ThreadedServer:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            keepalive_timeout=self.sim.settings.keepalive_timeout_s,
+            lingering_time=1.0,  # unread body of a refused request: drain briefly, then close
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         for addr in self._runner.addresses:

@@ -65,6 +65,10 @@ class Vendor(ABC):
         """Read and validate this vendor's fixture section (``vendors.<name>``); called at start and reset."""
         return None
 
+    async def shutdown(self, sim: Sim) -> None:
+        """The server is stopping (after in-flight requests finished): settle background work."""
+        return None
+
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         """The credential id a request claims, from the query and headers only (never the body);
         used by fault matching before the handler runs."""

@@ -54,6 +54,11 @@ class AliyunVendor(Vendor):
             raise ValueError("vendors.aliyun fixture section: " + "; ".join(problems[:5]))
         sim.state.vendor_state("aliyun")["settings"] = AliyunSettings.from_dict(section)
 
+    async def shutdown(self, sim: Sim) -> None:
+        from simulator.vendors.aliyun.callbacks import cancel_pending
+
+        await cancel_pending(sim)
+
     def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         aliyun_err = err if isinstance(err, AliyunError) else PopError("InternalError")
         return render_error(aliyun_err, request_id(sim.rng.hex(32)))

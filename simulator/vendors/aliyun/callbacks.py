@@ -90,6 +90,25 @@ async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings) -> None:
     if task is not None:
         task.notified = True
     attempts = cs.retries + 1
+    try:
+        await _attempts(sim, job, cs, form, attempts)
+    except asyncio.CancelledError:
+        _journal(sim, job, None, [f"callback for task {job.task_id} not sent: the simulator is shutting down"],
+                 started, error="cancelled at shutdown")  # fmt: skip
+        raise
+
+
+async def cancel_pending(sim: Sim) -> None:
+    """Graceful shutdown: every callback still waiting (to send or to retry) is journalled as not sent."""
+    pending = list(sim.state.vendor_state("aliyun").get("callbacks", ()))
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _attempts(
+    sim: Sim, job: CallbackJob, cs: CallbackSettings, form: dict[str, str], attempts: int
+) -> None:
     for attempt in range(1, attempts + 1):
         started = time.perf_counter()
         status: int | None = None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.context import RequestCtx
 from simulator.state import Credential
 from simulator.vendors.baidu.errors import BaiduError, OAuthError
+from simulator.vendors.baidu.policy import settings_of
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -89,7 +90,9 @@ def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, 
     ttl = int(cred.attrs.get("token_ttl_s", ACCESS_TTL))
     access = f"24.{sim.rng.hex(32)}.{ttl}.{now + ttl}.282335-{app_id}"
     refresh = f"25.{sim.rng.hex(32)}.{REFRESH_TTL}.{now + REFRESH_TTL}.282335-{app_id}"
-    tokens(sim)[access] = Token(access, cred.id, app_id, now, now + ttl)
+    store = tokens(sim)
+    store[access] = Token(access, cred.id, app_id, now, now + ttl)
+    _bound(store, now, settings_of(sim).limits.max_tokens)
     ctx.auth("ok", f"issued {access[:12]}… to API key {cred.id!r}, expires {_iso(now + ttl)}", cred.id)
     session_key = "9mzd" + base64.b64encode(bytes.fromhex(sim.rng.hex(126))).decode()
     return {
@@ -100,6 +103,15 @@ def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, 
         "scope": scope_of(cred),
         "session_secret": sim.rng.hex(32),
     }
+
+
+def _bound(store: dict[str, Token], now: float, cap: int) -> None:
+    if len(store) <= cap:
+        return
+    for key in [k for k, t in store.items() if t.expires <= now]:
+        del store[key]
+    while len(store) > cap:
+        del store[next(iter(store))]
 
 
 def scope_of(cred: Credential) -> str:

@@ -24,7 +24,8 @@ from simulator.scenarios.matcher import ContentRef, resolve_recorded
 from simulator.scenarios.model import Porn
 from simulator.scenarios.text import marker_from_text
 from simulator.vendors.baidu.errors import BaiduError
-from simulator.vendors.baidu.models import log_id, settings_of
+from simulator.vendors.baidu.models import log_id
+from simulator.vendors.baidu.policy import settings_of
 
 if TYPE_CHECKING:
     from simulator.sim import Sim

@@ -24,7 +24,7 @@ from simulator.context import RequestCtx
 from simulator.scenarios.matcher import ContentRef, resolve_recorded
 from simulator.scenarios.model import Face, Scenario
 from simulator.vendors.baidu.errors import BaiduError
-from simulator.vendors.baidu.policy import BaiduSettings, FaceAuditConfig, rule_hits
+from simulator.vendors.baidu.policy import BaiduSettings, FaceAuditConfig, rule_hits, settings_of
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -67,13 +67,6 @@ class Item:
 
 def log_id(sim: Sim) -> int:
     return sim.rng.randint(10**18, 2**63 - 1)
-
-
-def settings_of(sim: Sim) -> BaiduSettings:
-    bs: BaiduSettings = sim.state.vendor_state("baidu").get("settings") or BaiduSettings.from_dict(
-        sim.fixtures.vendors.get("baidu", {})
-    )
-    return bs
 
 
 def split_list(value: str) -> list[str]:

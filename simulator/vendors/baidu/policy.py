@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.scenarios.model import Scenario
+
+if TYPE_CHECKING:
+    from simulator.sim import Sim
 
 SERVICES = ("ocr", "face", "antiporn", "terror", "public", "politician", "quality")
 
@@ -75,6 +78,8 @@ class Limits:
     gif_max_frame_bytes: int = 4 * 1024 * 1024
     #: antispam v2: UTF-8 bytes of ``content``
     spam_max_bytes: int = 20000
+    #: tokens remembered; past it, expired ones (simulator clock) go first, then the oldest
+    max_tokens: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -138,3 +143,11 @@ def rule_hits(cfg: FaceAuditConfig, s: Scenario) -> list[int]:
         503: s.quality.aesthetic != t.aesthetic,
     }
     return [code for code in sorted(cfg.rules) if checks.get(code, False)]
+
+
+def settings_of(sim: Sim) -> BaiduSettings:
+    """The parsed ``vendors.baidu`` section (kept by ``BaiduVendor.configure``)."""
+    bs: BaiduSettings = sim.state.vendor_state("baidu").get("settings") or BaiduSettings.from_dict(
+        sim.fixtures.vendors.get("baidu", {})
+    )
+    return bs

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.context import RequestCtx
 from simulator.vendors.baidu import censor
 from simulator.vendors.baidu import models as baidu
-from simulator.vendors.baidu.models import settings_of
+from simulator.vendors.baidu.policy import settings_of
 
 if TYPE_CHECKING:
     from simulator.sim import Sim

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from simulator.content import make_image
 from simulator.keys import SIM
-from simulator.vendors.baidu.models import settings_of
+from simulator.vendors.baidu.policy import settings_of
 from tests.helpers import BAIDU_API_KEY, BAIDU_APP_ID, BAIDU_SECRET, TOKEN, baidu_token, image_b64
 from tests.live import LiveServer
 
