@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from simulator.content import make_image
 from simulator.keys import SIM
-from simulator.vendors.baidu.models import settings_of
+from simulator.vendors.baidu.policy import settings_of
 from tests.vendors.showapi.common import (
     APPID,
     SECRET,
