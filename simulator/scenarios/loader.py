@@ -18,6 +18,9 @@ from simulator.errors import ModsimError
 from simulator.scenarios.model import Scenario
 from simulator.schemas import errors as schema_errors
 
+#: libyaml's safe loader when PyYAML was built with it (several times faster), else the pure-Python one
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class FixtureError(ModsimError):
     pass
@@ -72,7 +75,7 @@ def merge_lexicon(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]
 def read_document(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")  # UnicodeDecodeError is a ValueError
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
     except (ValueError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
 
