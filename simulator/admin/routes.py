@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from simulator import __version__
-from simulator.admin import har
+from simulator.admin import har, openapi
 from simulator.errors import AdminError
 from simulator.keys import SIM
 from simulator.scenarios.loader import ScenarioRule
@@ -75,6 +75,13 @@ async def health(request: web.Request) -> web.Response:
             "journal_entries": len(sim.state.journal),
         }
     )
+
+
+@routes.get("/openapi.json")
+async def openapi_json(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of every vendor endpoint, with this server as ``servers[0]``."""
+    sim = request.config_dict[SIM]
+    return web.json_response(openapi.document(sim.vendors.values(), str(request.url.origin())), dumps=_dumps)
 
 
 @routes.post("/reset")

@@ -10,6 +10,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 IDENTITY_KINDS = ("star", "politician", "public", "custom")
+#: the violence/terror labels scenarios use (``terror: [{name: bloody, score: 0.9}]``) and their usual
+#: Chinese names (Baidu's antiterror fine labels; itapi's terror label text)
+TERROR_LABELS = {
+    "bloody": "血腥",
+    "corpse": "尸体",
+    "fire": "爆炸火灾",
+    "explosion": "爆炸火灾",
+    "murder": "杀人",
+    "riot": "暴乱",
+    "terrorist": "暴恐人物",
+    "flag": "暴恐旗帜",
+    "animal_gore": "血腥动物或动物尸体",
+    "car_crash": "车祸",
+    "weapon": "军事武器",
+    "police": "警察部队",
+    "crowd": "人群聚集",
+}
 BEHAVIOURS = (
     "smoking",
     "drugs",

@@ -78,6 +78,13 @@ class Vendor(ABC):
         """The schema (path below schemas/) a response body of ``operation`` must satisfy."""
         return None
 
+    def openapi_paths(self) -> dict[str, Any]:
+        """OpenAPI 3.1 Path Items of this vendor's endpoints, by path template (builders and the
+        conventions in ``simulator.admin.openapi``). The default derives minimal items from ``routes()``."""
+        from simulator.admin.openapi import paths_from_routes
+
+        return paths_from_routes(self, self.routes())
+
     def admin_routes(self) -> list[web.RouteDef]:
         """Vendor-specific admin calls, mounted under ``/__modsim/vendors/<name>/``."""
         return []

@@ -73,6 +73,11 @@ class AioasisVendor(Vendor):
 
         return claimed_appkey(request)
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from simulator.vendors.aioasis.openapi import paths
+
+        return paths()
+
     def schema_for(self, operation: str, body: Any) -> str | None:
         if not isinstance(body, dict) or "result" not in body:
             return "aioasis/error"

@@ -87,6 +87,11 @@ class AliyunVendor(Vendor):
             return parts["Credential"] if parts else None
         return None
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from simulator.vendors.aliyun.openapi import paths
+
+        return paths()
+
     def schema_for(self, operation: str, body: Any) -> str | None:
         if isinstance(body, str):
             return "aliyun/pop_error.xml"

@@ -77,6 +77,11 @@ class BaiduVendor(Vendor):
             return rec.api_key if rec else None
         return request.query.get("client_id")
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from simulator.vendors.baidu.openapi import paths
+
+        return paths()
+
     def schema_for(self, operation: str, body: Any) -> str | None:
         if operation == "token":
             return (

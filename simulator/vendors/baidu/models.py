@@ -22,7 +22,7 @@ from simulator.content import InvalidBase64, decode_base64, inspect_image
 from simulator.content.urls import Download, resolve_url
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import ContentRef, resolve_recorded
-from simulator.scenarios.model import Face, Scenario
+from simulator.scenarios.model import TERROR_LABELS, Face, Scenario
 from simulator.vendors.baidu.errors import BaiduError
 from simulator.vendors.baidu.policy import BaiduSettings, FaceAuditConfig, rule_hits, settings_of
 
@@ -42,20 +42,6 @@ TERROR_FINE = (
     "军事武器",
     "警察部队",
 )
-TERROR_ALIASES = {
-    "bloody": "血腥",
-    "corpse": "尸体",
-    "fire": "爆炸火灾",
-    "explosion": "爆炸火灾",
-    "murder": "杀人",
-    "riot": "暴乱",
-    "terrorist": "暴恐人物",
-    "flag": "暴恐旗帜",
-    "animal_gore": "血腥动物或动物尸体",
-    "car_crash": "车祸",
-    "weapon": "军事武器",
-    "police": "警察部队",
-}
 
 
 @dataclass(frozen=True)
@@ -255,7 +241,7 @@ def _antiporn(sim: Sim, s: Scenario) -> list[dict[str, Any]]:
 def _terror(sim: Sim, s: Scenario) -> dict[str, Any]:
     scores = {name: 0.0 for name in TERROR_FINE}
     for label in s.terror:
-        key = TERROR_ALIASES.get(label.name, label.name)
+        key = TERROR_LABELS.get(label.name, label.name)
         scores[key] = max(scores.get(key, 0.0), label.score)
     total = s.terror_score
     fine = [{"score": v, "name": k} for k, v in scores.items()]

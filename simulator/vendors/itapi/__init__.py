@@ -66,6 +66,11 @@ class ItapiVendor(Vendor):
         """The query's ``key`` (a key sent in the form body is not seen by fault rules)."""
         return request.query.get("key") or None
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from simulator.vendors.itapi.openapi import paths
+
+        return paths(self._result_path)
+
     def schema_for(self, operation: str, body: Any) -> str | None:
         if not isinstance(body, dict) or body.get("code") != 200:
             return "itapi/error"

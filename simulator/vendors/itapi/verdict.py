@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.rng import Rng
-from simulator.scenarios.model import Scenario
+from simulator.scenarios.model import TERROR_LABELS, Scenario
 from simulator.scenarios.text import Lexicon
 from simulator.vendors.itapi.policy import MODELS, ItapiSettings
 
@@ -56,21 +56,6 @@ SENSITIVE = {
 OCR_LABELS = {0: "正常", 1: "暴恐", 2: "色情", 3: "涉政", 4: "敏感", 5: "广告", 6: "谩骂", 9: "未成年"}
 #: ocrtext level -> top-level category (未成年 counts as 敏感)
 OCR_CATEGORY = {1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 9: 5}
-TERROR_NAMES = {
-    "bloody": "血腥",
-    "corpse": "尸体",
-    "fire": "爆炸火灾",
-    "explosion": "爆炸火灾",
-    "murder": "杀人",
-    "riot": "暴乱",
-    "terrorist": "暴恐人物",
-    "flag": "暴恐旗帜",
-    "animal_gore": "血腥动物或动物尸体",
-    "car_crash": "车祸",
-    "weapon": "军事武器",
-    "police": "警察部队",
-    "crowd": "人群聚集",
-}
 
 
 @dataclass(frozen=True)
@@ -137,7 +122,9 @@ def _terror(st: ItapiSettings, s: Scenario) -> tuple[dict[str, Any], list[Findin
     severity = _severity(top.score, cut.block, cut.review) if top else PASS
     if top is None or severity == PASS:
         return {"label": "正常", "label_level": 0}, []
-    return {"label": TERROR_NAMES.get(top.name, top.name), "label_level": 1}, [Finding(severity, 2, "terror")]
+    return {"label": TERROR_LABELS.get(top.name, top.name), "label_level": 1}, [
+        Finding(severity, 2, "terror")
+    ]
 
 
 def _sensitive(st: ItapiSettings, s: Scenario) -> tuple[dict[str, Any], list[Finding]]:

@@ -87,6 +87,11 @@ class ShowapiVendor(Vendor):
         """The query's ``showapi_appid`` (a form-body appid is not seen by fault matching)."""
         return request.query.get("showapi_appid") or None
 
+    def openapi_paths(self) -> dict[str, Any]:
+        from simulator.vendors.showapi.openapi import paths
+
+        return paths()
+
     def schema_for(self, operation: str, body: Any) -> str | None:
         from simulator.vendors.showapi.routes import APIS
 
