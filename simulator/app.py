@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
     app = web.Application(
         middlewares=[middlewares.journal, middlewares.errors, middlewares.faults],
         client_max_size=settings.max_body_bytes,
+        # bodies are decoded by simulator.forms.read_capped, where a bad one gets the vendor's answer
+        handler_args={"auto_decompress": False},
     )
     app[SIM] = sim
     ops: dict[object, OpRef] = {}

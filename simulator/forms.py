@@ -4,11 +4,20 @@ Strict UTF-8: undecodable bytes raise ``EncodingError`` so each vendor can answe
 code. Duplicate names keep the *first* value (as Go's ``url.Values.Get`` and Java servlets'
 ``getParameter`` do). A body whose Content-Type is neither multipart nor JSON is read as urlencoded,
 as PHP/Java gateways tolerate a missing or wrong Content-Type on form posts.
+
+Request bodies arrive as sent (the app turns aiohttp's ``auto_decompress`` off): aiohttp refused
+some codings at the protocol level, with a bare text 400 before any vendor code (``br`` / ``zstd``
+without their decoders, a truncated ``deflate`` stream). ``read_capped`` undoes a ``gzip`` or
+``deflate`` Content-Encoding itself, as aiohttp did; a body that does not decode, or a coding no
+decoder is kept for (``br``, ``zstd``), raises ``web.RequestPayloadError`` as aiohttp's reader did,
+and each vendor answers that in its own shape. Other values (``identity``, lists, unknown names)
+leave the body as it is, as aiohttp did.
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -57,13 +66,48 @@ def query_params(request: web.Request) -> dict[str, str]:
 
 
 async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
-    """The whole body; with ``max_bytes``, refused from Content-Length before reading and while streaming.
-    A body slower than ``Settings.body_timeout_s`` closes the connection (HTTP 408 rendered by the vendor)."""
+    """The whole body, its Content-Encoding undone; with ``max_bytes``, refused from Content-Length
+    before reading, while streaming and once decoded. A body slower than ``Settings.body_timeout_s``
+    closes the connection (HTTP 408 rendered by the vendor)."""
+    settings = request.config_dict[SIM].settings
     try:
-        async with asyncio.timeout(request.config_dict[SIM].settings.body_timeout_s):
-            return await _read_capped(request, max_bytes)
+        async with asyncio.timeout(settings.body_timeout_s):
+            wire = await _read_capped(request, max_bytes)
     except TimeoutError:
         raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in CODINGS or not wire:
+        return wire
+    limit = max_bytes if max_bytes is not None else settings.max_body_bytes
+    body = decode_body(wire, coding, limit)
+    if len(body) > limit:
+        if max_bytes is not None:
+            raise BodyTooLarge(max_bytes)
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    return body
+
+
+#: the codings aiohttp decoded (a single name, any case); br and zstd are refused as undecodable
+CODINGS = ("gzip", "deflate", "br", "zstd")
+
+
+def decode_body(wire: bytes, coding: str, limit: int) -> bytes:
+    """``wire`` decoded, at most ``limit + 1`` bytes of it (so an over-limit body is seen without
+    inflating all of it). ``deflate`` is zlib-wrapped or raw, told apart as aiohttp does."""
+    if coding not in ("gzip", "deflate"):
+        raise web.RequestPayloadError(f"Can not decode content-encoding: {coding} (no decoder)")
+    if coding == "gzip":
+        wbits = 16 + zlib.MAX_WBITS
+    else:
+        wbits = zlib.MAX_WBITS if wire[0] & 0x0F == 8 else -zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(wire, limit + 1)
+    except zlib.error as exc:
+        raise web.RequestPayloadError(f"Can not decode content-encoding: {coding} ({exc})") from exc
+    if len(out) <= limit and not inflater.eof:
+        raise web.RequestPayloadError(f"Can not decode content-encoding: {coding} (truncated stream)")
+    return out
 
 
 async def _read_capped(request: web.Request, max_bytes: int | None) -> bytes:
@@ -94,6 +138,8 @@ async def body_params(request: web.Request, max_bytes: int | None = None) -> Par
     if request.content_type.startswith("multipart/"):
         if max_bytes is not None and (request.content_length or 0) > max_bytes:
             raise BodyTooLarge(max_bytes)
+        if request.headers.get("Content-Encoding", "").strip().lower() in CODINGS:
+            raise EncodingError("a multipart body with a Content-Encoding is not decoded")
         try:
             async with asyncio.timeout(request.config_dict[SIM].settings.body_timeout_s):
                 return await _multipart(request, max_bytes)

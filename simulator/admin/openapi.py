@@ -45,7 +45,7 @@ def schema_ref(name: str) -> dict[str, Any]:
     return {"$ref": BASE + (name if name.endswith(".json") else name + ".json")}
 
 
-def one_of_files(*names: str) -> dict[str, Any]:
+def any_of_files(*names: str) -> dict[str, Any]:
     """A body valid for any of the schema files (``anyOf``: bodies may satisfy more than one)."""
     refs = [schema_ref(n) for n in names]
     return refs[0] if len(refs) == 1 else {"anyOf": refs}
@@ -57,7 +57,7 @@ def response(
     """A Response Object whose JSON body is one of ``names``; ``media`` adds other media types."""
     content: dict[str, Any] = {}
     if names:
-        content["application/json"] = {"schema": one_of_files(*names)}
+        content["application/json"] = {"schema": any_of_files(*names)}
     content.update(media or {})
     return {"description": description, "content": content}
 

@@ -306,7 +306,10 @@ async def rules_reset(request: web.Request) -> web.Response:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)
+    """JSON text that encodes: request bytes that were not UTF-8 (aiohttp's surrogate escapes in
+    journalled headers) become U+FFFD."""
+    text = json.dumps(obj, ensure_ascii=False, default=str)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def create_admin_app(vendors: list[Vendor]) -> web.Application:

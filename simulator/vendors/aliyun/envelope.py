@@ -38,12 +38,18 @@ def green_error_body(err: GreenError, rid: str) -> dict[str, Any]:
     return {"code": err.code, "msg": err.message, "requestId": rid}
 
 
+def _echo(text: str) -> str:
+    """Request text echoed in a body (the Host, the string to sign): bytes that were not UTF-8
+    (aiohttp's surrogate escapes) become U+FFFD, so the body can be encoded."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def pop_error_body(err: PopError, rid: str, host: str) -> dict[str, Any]:
     return {
         "RequestId": rid,
-        "HostId": host,
+        "HostId": _echo(host),
         "Code": err.code,
-        "Message": err.message,
+        "Message": _echo(err.message),
         "Recommend": f"https://api.aliyun.com/troubleshoot?q={err.code}&product=Green&requestId={rid}",
     }
 

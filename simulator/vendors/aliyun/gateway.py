@@ -181,11 +181,11 @@ def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings) -> 
     if scheme == "acs" and method is not None and method != V1_METHOD:
         raise reject("InvalidSignatureMethod", f"x-acs-signature-method {method!r} is not {V1_METHOD}")
 
-    verified = hmac.compare_digest(reject.expected.encode(), sig.encode())
+    verified = hmac.compare_digest(reject.expected.encode(), signing.wire_bytes(sig))
     alternative = signing.roa_bare_empty(query)
     if not verified and scheme == "acs" and alternative != query:
         sts2 = signing.roa_string_to_sign(wire.method, h, wire.path, alternative)
-        if hmac.compare_digest(signing.roa_signature(secret, sts2).encode(), sig.encode()):
+        if hmac.compare_digest(signing.roa_signature(secret, sts2).encode(), signing.wire_bytes(sig)):
             ctx.note("signature matched with empty query values signed as bare keys (the Tea client's way)")
             verified, sts = True, sts2
     if not verified:

@@ -57,8 +57,14 @@ def roa_bare_empty(query: Query) -> Query:
     return [(k, None if v == "" else v) for k, v in query]
 
 
+def wire_bytes(text: str) -> bytes:
+    """``text`` as the bytes received: aiohttp hands header bytes that are not UTF-8 (obs-text) over
+    as surrogate escapes, and the gateway hashes what it was sent."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 def roa_signature(secret: str, string_to_sign: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    digest = hmac.new(secret.encode("utf-8"), wire_bytes(string_to_sign), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -94,11 +100,11 @@ def acs3_canonical_request(
 
 
 def acs3_string_to_sign(canonical_request: str) -> str:
-    return f"{ACS3}\n{hashlib.sha256(canonical_request.encode('utf-8')).hexdigest()}"
+    return f"{ACS3}\n{hashlib.sha256(wire_bytes(canonical_request)).hexdigest()}"
 
 
 def acs3_signature(secret: str, string_to_sign: str) -> str:
-    return hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode("utf-8"), wire_bytes(string_to_sign), hashlib.sha256).hexdigest()
 
 
 def parse_acs3(value: str) -> dict[str, str] | None:
