@@ -17,6 +17,7 @@ leave the body as it is, as aiohttp did.
 from __future__ import annotations
 
 import asyncio
+import re
 import zlib
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -25,6 +26,8 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.keys import RAW_BODY, SIM
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 class EncodingError(ValueError):
@@ -47,10 +50,10 @@ class Params:
 def parse_qs_strict(raw: bytes | str) -> dict[str, str]:
     if isinstance(raw, bytes):
         try:
-            raw = raw.decode("utf-8")
+            raw = raw.decode("utf-8")  # strict decoding never yields surrogates
         except UnicodeDecodeError as exc:
             raise EncodingError(str(exc)) from exc
-    if any(0xDC80 <= ord(c) <= 0xDCFF for c in raw):
+    elif _SURROGATE.search(raw):  # a str carrying undecodable bytes (surrogateescape)
         raise EncodingError("raw non-UTF-8 bytes in urlencoded data")
     out: dict[str, str] = {}
     try:
