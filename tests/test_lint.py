@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     "cmd",
     [
-        ["ruff", "check", "simulator", "tests"],
-        ["ruff", "format", "--check", "simulator", "tests"],
+        ["ruff", "check", "simulator", "tests", "bench"],
+        ["ruff", "format", "--check", "simulator", "tests", "bench"],
         ["mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy"],
