@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import signal
 import sys
@@ -153,6 +154,8 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
             break
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     print(banner(sim, f"http://{host}:{port}"), flush=True)
+    gc.collect()
+    gc.freeze()  # modules, schemas and fixtures live forever: keep them out of every later collection
     proxy = None
     if settings.proxy_port is not None:
         from simulator.proxy import CAError, start_proxy

@@ -16,7 +16,6 @@ import json
 import logging
 import time
 import traceback
-import uuid
 import zlib
 from typing import Any
 
@@ -57,7 +56,7 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     sim = request.config_dict[SIM]
     t0 = time.perf_counter()
     ctx = RequestCtx(
-        request_id=uuid.UUID(int=sim.rng.randint(0, 2**128 - 1)).hex,
+        request_id=sim.rng.hex(32),
         started=sim.clock.now(),
         method=request.method,
         path=request.path,

@@ -20,7 +20,7 @@ class Rng:
         self._seq = _random.Random(self.seed)
 
     def hex(self, n: int) -> str:
-        return "".join(f"{self._seq.getrandbits(4):x}" for _ in range(n))
+        return f"{self._seq.getrandbits(4 * n):0{n}x}"
 
     def randint(self, lo: int, hi: int) -> int:
         return self._seq.randint(lo, hi)
