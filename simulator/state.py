@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from simulator.quotas import Quotas
 from simulator.scenarios.loader import FixtureSet, ScenarioRule
 from simulator.scenarios.model import Scenario
@@ -104,17 +106,12 @@ class Journal:
     def add(self, entry: dict[str, Any]) -> None:
         self._seq += 1
         entry["seq"] = self._seq
-        blob = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            blob = orjson.dumps(entry, default=str)
+        except TypeError:  # a str with undecodable bytes (surrogates) from a malformed request
+            blob = json.dumps(entry, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
         get = entry.get
-        self._entries.append(
-            (
-                get("vendor"),
-                get("operation"),
-                get("credential"),
-                get("request_id"),
-                blob.encode("utf-8", "surrogatepass"),
-            )
-        )
+        self._entries.append((get("vendor"), get("operation"), get("credential"), get("request_id"), blob))
 
     def query(self, vendor: str | None = None, limit: int | None = None, **eq: Any) -> list[dict[str, Any]]:
         wanted = {"vendor": vendor, **eq} if vendor is not None else dict(eq)
