@@ -26,7 +26,7 @@ class Settings:
     builtin_fixtures: bool = True
     journal_size: int = 10_000
     #: request and response body bytes kept per journal entry (for HAR export)
-    journal_body_bytes: int = 2048
+    journal_body_bytes: int = 1024
     #: admin API (/__modsim/) answers only loopback peers unless this is true
     admin_allow_remote: bool = False
     #: when set, admin calls must carry ``X-Modsim-Token: <token>``

@@ -107,7 +107,8 @@ class Journal:
         self._seq += 1
         entry["seq"] = self._seq
         try:
-            blob = orjson.dumps(entry, default=str)
+            # orjson's bytes keep their whole growth buffer (~3x the text): copy to an exact-size object
+            blob = memoryview(orjson.dumps(entry, default=str)).tobytes()
         except TypeError:  # a str with undecodable bytes (surrogates) from a malformed request
             blob = json.dumps(entry, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
         get = entry.get

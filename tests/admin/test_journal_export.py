@@ -45,7 +45,7 @@ async def test_har_document(client: TestClient) -> None:
     assert audit_entry["_modsim"]["vendor_code"] == 0 and audit_entry["_modsim"]["scenario"] == [
         "phone_number"
     ]
-    assert audit_entry["_modsim"]["truncated"] is True  # the base64 image is longer than 2 KB
+    assert audit_entry["_modsim"]["truncated"] is True  # the base64 image is longer than 1 KB
 
 
 async def test_unknown_format_is_refused(client: TestClient) -> None:
