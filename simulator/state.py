@@ -12,8 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from simulator import jsonout
 from simulator.quotas import Quotas
 from simulator.scenarios.loader import FixtureSet, ScenarioRule
 from simulator.scenarios.model import Scenario
@@ -106,11 +105,7 @@ class Journal:
     def add(self, entry: dict[str, Any]) -> None:
         self._seq += 1
         entry["seq"] = self._seq
-        try:
-            # orjson's bytes keep their whole growth buffer (~3x the text): copy to an exact-size object
-            blob = memoryview(orjson.dumps(entry, default=str)).tobytes()
-        except TypeError:  # a str with undecodable bytes (surrogates) from a malformed request
-            blob = json.dumps(entry, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
+        blob = jsonout.dumps(entry, default=str)
         get = entry.get
         self._entries.append((get("vendor"), get("operation"), get("credential"), get("request_id"), blob))
 

@@ -7,11 +7,11 @@ unescaped (the captures show raw Chinese), HTTP 200 always.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from simulator import jsonout
 from simulator.vendors.aioasis.errors import SUCCESS
 
 MSG_FREE = "查询成功"
@@ -42,8 +42,4 @@ def error_body(code: str, msg: str, *, remain: int, request_id: str) -> dict[str
 
 
 def response(body: dict[str, Any]) -> web.Response:
-    return web.Response(
-        text=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        content_type="application/json",
-        charset="utf-8",
-    )
+    return web.Response(body=jsonout.dumps(body), content_type="application/json", charset="utf-8")

@@ -9,12 +9,12 @@ order (RequestId, HostId, Code, Message, Recommend); as XML (``<Error>`` root) t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from simulator import jsonout
 from simulator.vendors.aliyun.errors import AliyunError, GreenError, PopError
 from simulator.vendors.aliyun.jsonfmt import dumps
 
@@ -67,7 +67,7 @@ def render_error(err: AliyunError, fallback_rid: str) -> web.Response:
             return web.Response(
                 body=text.encode("utf-8"), status=err.http_status, headers={"Content-Type": XML_CT}
             )
-        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        raw = jsonout.dumps(body)
         return web.Response(body=raw, status=err.http_status, headers={"Content-Type": JSON_CT})
     green = err if isinstance(err, GreenError) else GreenError(500)
     return web.Response(

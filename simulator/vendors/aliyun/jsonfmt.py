@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from simulator import jsonout
 
 
 def dumps(obj: Any) -> str:
     """Compact, keys sorted, non-ASCII kept (what Green's fastjson writes)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return jsonout.dumps(obj, sort_keys=True).decode("utf-8", "surrogatepass")

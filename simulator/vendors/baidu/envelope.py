@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
 from aiohttp import web
 
+from simulator import jsonout
 from simulator.vendors.baidu.errors import BaiduError, OAuthError
 
 JSON_UTF8 = "application/json"
@@ -29,7 +29,7 @@ def oauth_response(body: dict[str, Any], status: int = 200) -> web.Response:
 def rest_response(body: dict[str, Any]) -> web.Response:
     """Compact UTF-8 JSON. Floats print the shortest round trip without a padded exponent
     (``1.5e-7``), as Baidu's own answers do (``3.2677664307812e-7`` in the face_audit doc)."""
-    return web.Response(body=orjson.dumps(body), content_type=JSON_UTF8, charset="utf-8")
+    return web.Response(body=jsonout.dumps(body), content_type=JSON_UTF8, charset="utf-8")
 
 
 def error_body(err: BaiduError, log_id: int | None) -> dict[str, Any]:

@@ -14,12 +14,12 @@ async submit answer has both. Error bodies carry all seven keys with ``data: nul
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from simulator import jsonout
 from simulator.vendors.itapi.errors import ItapiError
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def body(
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return jsonout.dumps(obj).decode("utf-8", "surrogatepass")
 
 
 def response(payload: dict[str, Any], status: int = 200) -> web.Response:

@@ -10,10 +10,11 @@ always compresses to the same bytes) and sent with ``Content-Encoding: gzip``.
 from __future__ import annotations
 
 import gzip as gzip_module
-import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from simulator import jsonout
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -32,7 +33,7 @@ def envelope(sim: Sim, code: int, error: str, body: dict[str, Any]) -> dict[str,
 
 
 def respond(env: dict[str, Any], *, gzip: bool = False) -> web.Response:
-    data = json.dumps(env, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = jsonout.dumps(env)
     headers = {}
     if gzip:
         data = gzip_module.compress(data, mtime=0)
