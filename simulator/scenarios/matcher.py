@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from simulator.context import RequestCtx
 from simulator.rng import Rng
@@ -99,7 +100,13 @@ def resolve_recorded(
 
 def default_scenario(rng: Rng, *identity: str) -> Scenario:
     """A clean, ordinary avatar (one adult face, no text, normal), varied but reproducible per content."""
-    r = rng.for_content("default", *identity)
+    return _default_scenario(rng.seed, identity)
+
+
+@lru_cache(maxsize=4096)
+def _default_scenario(seed: int, identity: tuple[str, ...]) -> Scenario:
+    """Pure in (seed, content identity) and frozen, so memoised (bounded) for repeated content."""
+    r = Rng(seed).for_content("default", *identity)
     w = r.randint(80, 140)
     h = int(w * r.uniform(0.85, 1.15))
     porn = round(r.uniform(0.0001, 0.02), 6)
