@@ -103,9 +103,9 @@ def default_scenario(rng: Rng, *identity: str) -> Scenario:
     return _default_scenario(rng.seed, identity)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _default_scenario(seed: int, identity: tuple[str, ...]) -> Scenario:
-    """Pure in (seed, content identity) and frozen, so memoised (bounded) for repeated content."""
+    """Pure in (seed, content identity) and frozen, so memoised for repeated content (1024: ~2 MB)."""
     r = Rng(seed).for_content("default", *identity)
     w = r.randint(80, 140)
     h = int(w * r.uniform(0.85, 1.15))

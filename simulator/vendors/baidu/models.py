@@ -186,9 +186,9 @@ _LANDMARK_LAYOUT = tuple(
 )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _landmarks(box: tuple[int, int, int, int]) -> tuple[dict[str, int], ...]:
-    """Pure in the box; the dicts are only ever serialised, never changed."""
+    """Pure in the box; the dicts are only ever serialised, never changed. 256 boxes: ~4 MB at most."""
     left, top, w, h = box
     return tuple({"x": left + int(w * fx), "y": top + int(h * fy)} for fx, fy in _LANDMARK_LAYOUT)
 
