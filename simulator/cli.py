@@ -167,7 +167,7 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
             await runner.cleanup()
             return 2
         print(
-            f"proxy on {proxy.url} for {', '.join(settings.proxy_hosts)}\n"
+            f"proxy on {proxy.url} for {', '.join(proxy.hosts)}\n"
             f"  HTTPS_PROXY={proxy.url} HTTP_PROXY={proxy.url}; trust {proxy.ca.cert_path} (modsim ca)",
             flush=True,
         )

@@ -46,17 +46,9 @@ class Settings:
     validate_responses: bool = False
     #: port of the HTTPS-intercept proxy (``modsim serve --proxy-port``); None: no proxy, 0: a free port
     proxy_port: int | None = None
-    #: hosts the proxy serves (exact, or ``*`` standing for exactly one DNS label); any other is refused
-    proxy_hosts: tuple[str, ...] = (
-        "aip.baidubce.com",
-        "route.showapi.com",
-        "gateway.aioasis.cn",
-        "gateway.market.aioasis.cn",
-        "api.itapi.cn",
-        "green.aliyuncs.com",
-        "green.*.aliyuncs.com",
-        "green-cip.*.aliyuncs.com",
-    )
+    #: hosts the proxy serves (exact, or ``*`` standing for exactly one DNS label); any other is refused.
+    #: Empty: every vendor's own ``Vendor.hosts``
+    proxy_hosts: tuple[str, ...] = ()
     #: where the proxy's CA certificate and key are kept (made on first use)
     ca_dir: Path = field(default_factory=lambda: _default_ca_dir(os.environ))
     extra: Mapping[str, Any] = field(default_factory=dict)

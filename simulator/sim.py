@@ -32,6 +32,11 @@ class Sim:
         for v in self.vendors.values():
             v.configure(self)
 
+    @property
+    def proxy_hosts(self) -> tuple[str, ...]:
+        """What the proxy mode serves: ``Settings.proxy_hosts``, else every vendor's own hosts."""
+        return self.settings.proxy_hosts or tuple(h for v in self.vendors.values() for h in v.hosts)
+
     def reset(self) -> None:
         """Back to the fixtures: clock, random sequence, credentials, tokens, queues, faults, journal."""
         self.clock.reset()

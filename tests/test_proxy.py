@@ -27,6 +27,7 @@ from simulator import cli
 from simulator.content import make_image
 from simulator.proxy import CertificateAuthority, host_matches
 from simulator.settings import Settings
+from simulator.sim import Sim
 from simulator.testing import ThreadedServer
 from tests.helpers import BAIDU_API_KEY, BAIDU_APP_ID, BAIDU_SECRET
 from tests.vendors.showapi.common import APPID, SECRET, signed
@@ -371,4 +372,4 @@ def test_serve_flag_and_environment_set_the_proxy_port(monkeypatch: pytest.Monke
     ],
 )
 def test_host_patterns(host: str, served: bool) -> None:
-    assert any(host_matches(host, p) for p in Settings().proxy_hosts) is served
+    assert any(host_matches(host, p) for p in Sim(Settings()).proxy_hosts) is served

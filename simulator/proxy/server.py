@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from simulator.keys import SIM
 from simulator.proxy.ca import CertificateAuthority
 from simulator.settings import Settings
 
@@ -112,7 +113,10 @@ async def start_proxy(
     host = settings.host if host is None else host
     port = settings.proxy_port if port is None else port
     ca = CertificateAuthority.load_or_create(settings.ca_dir)
-    return await ProxyServer(runner.server, ca, settings.proxy_hosts).start(host, port or 0)
+    hosts = settings.proxy_hosts
+    if not hosts and isinstance(runner, web.AppRunner):
+        hosts = runner.app[SIM].proxy_hosts
+    return await ProxyServer(runner.server, ca, hosts).start(host, port or 0)
 
 
 class _ProxyConnection(asyncio.Protocol):

@@ -38,6 +38,9 @@ class Vendor(ABC):
     #: registry key, journal ``vendor`` value
     name: str = ""
     title: str = ""
+    #: the real hostnames the vendor answers on (the proxy mode serves exactly these;
+    #: ``*`` stands for one DNS label)
+    hosts: tuple[str, ...] = ()
     #: the front proxy whose error pages ``{"type": "http", "body": "gateway"}`` faults imitate
     gateway_server: str = "nginx"
 

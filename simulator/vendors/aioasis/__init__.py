@@ -27,6 +27,7 @@ NO_API = "10003"
 class AioasisVendor(Vendor):
     name = "aioasis"
     title = "AI绿洲 gateway (gateway.aioasis.cn)"
+    hosts = ("gateway.aioasis.cn", "gateway.market.aioasis.cn")
 
     def routes(self) -> list[Route]:
         from simulator.vendors.aioasis.routes import ROUTES

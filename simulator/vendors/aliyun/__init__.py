@@ -39,6 +39,7 @@ LIBRARY_OPS = {
 class AliyunVendor(Vendor):
     name = "aliyun"
     title = "Alibaba Cloud Green (内容安全, API 2018-05-09)"
+    hosts = ("green.aliyuncs.com", "green.*.aliyuncs.com", "green-cip.*.aliyuncs.com")
     #: Alibaba Cloud's front proxy (its error pages for ``{"type": "http", "body": "gateway"}`` faults)
     gateway_server = "Tengine"
 

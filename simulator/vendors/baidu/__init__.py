@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class BaiduVendor(Vendor):
     name = "baidu"
     title = "Baidu AI (aip.baidubce.com)"
+    hosts = ("aip.baidubce.com",)
 
     def routes(self) -> list[Route]:
         from simulator.vendors.baidu.routes import ROUTES

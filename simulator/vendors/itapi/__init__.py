@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class ItapiVendor(Vendor):
     name = "itapi"
     title = "itapi.cn 违规图片检测 (api.itapi.cn)"
+    hosts = ("api.itapi.cn",)
 
     def __init__(self) -> None:
         self._result_path = DEFAULT_RESULT_PATH

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 class ShowapiVendor(Vendor):
     name = "showapi"
     title = "showapi 易源 (route.showapi.com): Baidu censoring connectors 2054-1/2/3"
+    hosts = ("route.showapi.com",)
 
     def routes(self) -> list[Route]:
         from simulator.vendors.showapi.routes import ROUTES
