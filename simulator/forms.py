@@ -17,7 +17,6 @@ leave the body as it is, as aiohttp did.
 from __future__ import annotations
 
 import asyncio
-import binascii
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -25,25 +24,11 @@ from urllib.parse import unquote_plus
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
+from yarl import query_to_pairs
 
 from simulator.keys import RAW_BODY, SIM
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
-
-
-def unquote_plus_strict(text: str) -> str:
-    """``urllib.parse.unquote_plus(text, errors="strict")``, fast for long values (base64 images with
-    thousands of %2B/%2F): one C call (binascii.a2b_qp) instead of a Python loop over the escapes.
-    a2b_qp reads ``=XY`` like ``%XY``; the cases where it would differ (a literal ``=``, line breaks,
-    a ``%`` near the end, an escape that is not two hex digits) take the standard path."""
-    if "%" not in text:
-        return text.replace("+", " ")
-    if not text.isascii() or "=" in text or "\n" in text or "\r" in text or "%" in text[-2:]:
-        return unquote_plus(text, errors="strict")
-    decoded = binascii.a2b_qp(text.replace("+", " ").replace("%", "=").encode("ascii"))
-    if len(decoded) != len(text) - 2 * text.count("%"):  # some '%' was no escape: a2b_qp left it alone
-        return unquote_plus(text, errors="strict")
-    return decoded.decode("utf-8")
 
 
 class EncodingError(ValueError):
@@ -64,6 +49,11 @@ class Params:
 
 
 def parse_qs_strict(raw: bytes | str) -> dict[str, str]:
+    """``parse_qsl(raw, keep_blank_values=True, errors="strict")`` as a dict keeping first values.
+
+    yarl's C unquoter (what aiohttp's own ``request.post()`` uses) does the work; it replaces bad
+    UTF-8 with U+FFFD, so a result holding U+FFFD is parsed again strictly (which raises, or agrees
+    when the U+FFFD was really sent)."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")  # strict decoding never yields surrogates
@@ -72,12 +62,21 @@ def parse_qs_strict(raw: bytes | str) -> dict[str, str]:
     elif _SURROGATE.search(raw):  # a str carrying undecodable bytes (surrogateescape)
         raise EncodingError("raw non-UTF-8 bytes in urlencoded data")
     out: dict[str, str] = {}
+    for name, value in query_to_pairs(raw):
+        if "\ufffd" in name or "\ufffd" in value:
+            return _parse_qs_stdlib(raw)
+        out.setdefault(name, value)
+    return out
+
+
+def _parse_qs_stdlib(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
     try:
         for pair in raw.split("&"):
             if not pair:
                 continue
             name, _, value = pair.partition("=")
-            out.setdefault(unquote_plus_strict(name), unquote_plus_strict(value))
+            out.setdefault(unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict"))
     except ValueError as exc:  # UnicodeDecodeError included
         raise EncodingError(str(exc)) from exc
     return out

@@ -80,6 +80,68 @@ def _open_header(data: bytes, fmt: str) -> tuple[int, int, int] | None:
     return width, height, frames
 
 
+#: SOF markers Pillow's JPEG plugin reads a size from (not DHP ``FFDE``, which the fast path leaves to it)
+_JPEG_SOF = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
+#: segments Pillow only skips or stores
+_JPEG_PLAIN = frozenset((0xC4, 0xCC, 0xDD, 0xFE))
+#: APP payload prefixes Pillow parses (each a way to fail or to take another path): left to Pillow
+_JPEG_APP_PARSED = (
+    b"JFIF",
+    b"Exif\0\0",
+    b"http://ns.adobe.com/xap/1.0/\x00",
+    b"FPXR\0",
+    b"ICC_PROFILE\0",
+    b"MPF\0",
+    b"Photoshop 3.0\x00",
+    b"Adobe",
+)
+
+
+def _jpeg_header_fast(data: bytes) -> tuple[int, int, int] | None:
+    """Width, height and 1 for a plainly laid-out JPEG, read the way Pillow's ``JpegImageFile._open`` reads
+    it; None whenever Pillow could read it differently (fill bytes, junk, Exif/ICC/Adobe/... APP payloads,
+    a malformed table, an unusual marker), and the caller asks Pillow. The segments before SOS are all
+    it looks at, as Pillow does; a differential test (tests/unit/test_content.py) holds the two together.
+    """
+    if not data.startswith(b"\xff\xd8\xff"):
+        return None
+    end = len(data)
+    pos = 2
+    size: tuple[int, int] | None = None
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        code = data[pos + 1]
+        length = (data[pos + 2] << 8) | data[pos + 3]
+        start, stop = pos + 4, pos + 2 + length
+        if length < 2 or stop > end:
+            return None
+        if code == 0xDA:  # SOS: Pillow stops here
+            if size is None or min(size) <= 0:
+                return None
+            return size[0], size[1], 1
+        if code in _JPEG_SOF:
+            n = length - 2
+            if n < 6 or (n - 6) % 3 or data[start] != 8 or data[start + 5] not in (1, 3, 4):
+                return None
+            size = ((data[start + 3] << 8) | data[start + 4], (data[start + 1] << 8) | data[start + 2])
+        elif code == 0xDB:  # DQT: tables of 1 + 64 x precision bytes, exactly filling the segment
+            q = start
+            while q < stop:
+                q += 65 if data[q] < 16 else 129
+            if q != stop:
+                return None
+        elif 0xE0 <= code <= 0xEF:
+            if data.startswith(_JPEG_APP_PARSED, start, stop) and not (
+                code == 0xE0 and data.startswith(b"JFIF", start) and length - 2 >= 7
+            ):
+                return None
+        elif code not in _JPEG_PLAIN:
+            return None
+        pos = stop
+    return None
+
+
 def _webp_frames(data: bytes) -> int:
     pos = 12
     end = len(data)
@@ -94,7 +156,9 @@ def _webp_frames(data: bytes) -> int:
 
 def inspect_image(data: bytes) -> ImageInfo:
     fmt = sniff_format(data)
-    header = _open_header(data, fmt) if fmt is not None else None
+    header = _jpeg_header_fast(data) if fmt == "jpeg" else None
+    if header is None and fmt is not None:
+        header = _open_header(data, fmt)
     width, height, frames = header if header is not None else (None, None, 0)
     valid = header is not None
     if valid and fmt == "gif":

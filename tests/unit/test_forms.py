@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.forms import EncodingError, parse_qs_strict, unquote_plus_strict
+from simulator.forms import EncodingError, parse_qs_strict
 
 PIECES = st.sampled_from(
     [
@@ -60,7 +61,16 @@ def test_parse_matches_parse_qsl(text: str) -> None:
 
 def test_long_base64_value() -> None:
     value = "iVBORw0KGgo%2B%2Fabc%3D%3D" * 2000
-    assert unquote_plus_strict(value) == ("iVBORw0KGgo+/abc==" * 2000)
+    assert parse_qs_strict("a=1&images=" + value) == {"a": "1", "images": "iVBORw0KGgo+/abc==" * 2000}
+
+
+def test_replacement_character_sent_is_kept_and_bad_utf8_is_refused() -> None:
+    # the fast parser replaces bad UTF-8 with U+FFFD; a real U+FFFD must survive, a bad byte must not
+    assert parse_qs_strict("t=%EF%BF%BD&u=\ufffd") == {"t": "\ufffd", "u": "\ufffd"}
+    with pytest.raises(EncodingError):
+        parse_qs_strict("t=%EF%BF%BD&u=%ff")
+    with pytest.raises(EncodingError):
+        parse_qs_strict(b"t=\xff")
 
 
 def test_invalid_escapes_take_the_standard_path() -> None:

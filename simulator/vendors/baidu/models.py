@@ -57,7 +57,8 @@ def log_id(sim: Sim) -> int:
 
 
 def split_list(value: str) -> list[str]:
-    return value.split(",")
+    """Comma-separated items; one image (the usual case) is not copied (split copies 40 KB)."""
+    return value.split(",") if "," in value else [value]
 
 
 def image_items(b64_list: str, bs: BaiduSettings) -> list[Item]:
