@@ -91,11 +91,13 @@ async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
     before reading, while streaming and once decoded. A body slower than ``Settings.body_timeout_s``
     closes the connection (HTTP 408 rendered by the vendor)."""
     settings = request.config_dict[SIM].settings
-    try:
-        async with asyncio.timeout(settings.body_timeout_s):
-            wire = await _read_capped(request, max_bytes)
-    except TimeoutError:
-        raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+    wire = _already_here(request, max_bytes, settings.max_body_bytes)
+    if wire is None:
+        try:
+            async with asyncio.timeout(settings.body_timeout_s):
+                wire = await _read_capped(request, max_bytes)
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
     coding = request.headers.get("Content-Encoding", "").strip().lower()
     if coding not in CODINGS or not wire:
         return wire
@@ -106,6 +108,24 @@ async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
             raise BodyTooLarge(max_bytes)
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
     return body
+
+
+def _already_here(request: web.Request, max_bytes: int | None, max_body: int) -> bytes | None:
+    """The body when nothing is left to wait for: read before (``RAW_BODY``), or wholly received
+    (the usual case: small bodies arrive with their headers), taken from the stream's buffer without
+    a timer or a copy. None when some of it is still to come."""
+    cached: bytes | None = request.get(RAW_BODY, None)
+    if cached is None:
+        if not request.content.is_eof():
+            return None
+        if max_bytes is not None and (request.content_length or 0) > max_bytes:
+            raise BodyTooLarge(max_bytes)
+        cached = request[RAW_BODY] = request.content.read_nowait(-1)
+    if max_bytes is not None and len(cached) > max_bytes:
+        raise BodyTooLarge(max_bytes)
+    if len(cached) > max_body:
+        raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=len(cached))
+    return cached
 
 
 #: the codings aiohttp decoded (a single name, any case); br and zstd are refused as undecodable
@@ -132,11 +152,6 @@ def decode_body(wire: bytes, coding: str, limit: int) -> bytes:
 
 
 async def _read_capped(request: web.Request, max_bytes: int | None) -> bytes:
-    cached: bytes | None = request.get(RAW_BODY, None)
-    if cached is not None:
-        if max_bytes is not None and len(cached) > max_bytes:
-            raise BodyTooLarge(max_bytes)
-        return cached
     if max_bytes is None:
         raw = await request.read()
         request[RAW_BODY] = raw

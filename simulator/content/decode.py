@@ -30,12 +30,12 @@ class DecodedTooLarge(InvalidBase64):
 def decode_base64(text: str | bytes, *, max_decoded: int | None = None) -> bytes:
     if not text.isascii():
         raise InvalidBase64("non-ASCII character in base64 text")
-    raw = text.encode("ascii") if isinstance(text, str) else text
-    if len(raw) % 4 == 0 and (max_decoded is None or len(raw) // 4 * 3 <= max_decoded):
-        try:  # the common case, canonical standard base64: one C call, no copies
-            return binascii.a2b_base64(raw, strict_mode=True)
+    if len(text) % 4 == 0 and (max_decoded is None or len(text) // 4 * 3 <= max_decoded):
+        try:  # the common case, canonical standard base64: one C call, no copies (an ASCII str is read in place)
+            return binascii.a2b_base64(text, strict_mode=True)
         except binascii.Error:
             pass
+    raw = text.encode("ascii") if isinstance(text, str) else text
     raw = raw.translate(None, _WHITESPACE)
     if raw[:5].lower() == b"data:":
         raise InvalidBase64("a data: URI prefix is not accepted")
