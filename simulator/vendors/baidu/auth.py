@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from simulator.context import RequestCtx
@@ -65,7 +66,9 @@ def tokens(sim: Sim) -> dict[str, Token]:
     return store
 
 
+@lru_cache(maxsize=1024)
 def _iso(t: float) -> str:
+    """Memoised: every call with a token formats its expiry (one value per token)."""
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 

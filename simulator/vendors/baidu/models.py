@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -166,16 +165,43 @@ async def face_audit(
 
 
 def render_result(sim: Sim, cfg: FaceAuditConfig, s: Scenario) -> dict[str, Any]:
-    hits = rule_hits(cfg, s)
+    """One image's result. Everything but the services' ``log_id`` is a pure function of the config
+    and the scenario, rendered once (``_rendered``); a request copies the top-level dicts and draws
+    fresh log_ids (the nested values are shared between answers and never changed)."""
+    code, hits, services = _rendered(cfg, s)
     data: dict[str, Any] = {}
-    for service in cfg.services:
-        data[service] = RENDERERS[service](sim, s)
-    return {"res_code": 1 if hits else 0, "res_msg": hits, "data": data}
+    for name, body in services:
+        data[name] = {**body, "log_id": log_id(sim)} if isinstance(body, dict) and "log_id" in body else body
+    return {"res_code": code, "res_msg": list(hits), "data": data}
 
 
-def _ocr(sim: Sim, s: Scenario) -> dict[str, Any]:
+#: (id(config), id(scenario)) -> (config, scenario, rendering); the entry keeps both objects alive, so
+#: their ids cannot be reused while it exists. At most 256 entries (first in, first out), ~22 KB each (one face).
+_RENDERED: dict[tuple[int, int], tuple[FaceAuditConfig, Scenario, Any]] = {}
+_RENDERED_MAX = 256
+
+
+def _rendered(cfg: FaceAuditConfig, s: Scenario) -> tuple[int, tuple[int, ...], tuple[tuple[str, Any], ...]]:
+    key = (id(cfg), id(s))
+    hit = _RENDERED.get(key)
+    if hit is not None and hit[0] is cfg and hit[1] is s:
+        rendering: tuple[int, tuple[int, ...], tuple[tuple[str, Any], ...]] = hit[2]
+        return rendering
+    hits = tuple(rule_hits(cfg, s))
+    rendering = (1 if hits else 0, hits, tuple((name, RENDERERS[name](s)) for name in cfg.services))
+    if len(_RENDERED) >= _RENDERED_MAX:
+        del _RENDERED[next(iter(_RENDERED))]
+    _RENDERED[key] = (cfg, s, rendering)
+    return rendering
+
+
+#: a service's log_id before a request draws its own
+_NO_LOG_ID = 0
+
+
+def _ocr(s: Scenario) -> dict[str, Any]:
     return {
-        "log_id": log_id(sim),
+        "log_id": _NO_LOG_ID,
         "words_result_num": len(s.text),
         "words_result": [{"words": line} for line in s.text],
     }
@@ -187,11 +213,9 @@ _LANDMARK_LAYOUT = tuple(
 )
 
 
-@lru_cache(maxsize=256)
-def _landmarks(box: tuple[int, int, int, int]) -> tuple[dict[str, int], ...]:
-    """Pure in the box; the dicts are only ever serialised, never changed. 256 boxes: ~4 MB at most."""
+def _landmarks(box: tuple[int, int, int, int]) -> list[dict[str, int]]:
     left, top, w, h = box
-    return tuple({"x": left + int(w * fx), "y": top + int(h * fy)} for fx, fy in _LANDMARK_LAYOUT)
+    return [{"x": left + int(w * fx), "y": top + int(h * fy)} for fx, fy in _LANDMARK_LAYOUT]
 
 
 def _face_entry(f: Face) -> dict[str, Any]:
@@ -210,7 +234,7 @@ def _face_entry(f: Face) -> dict[str, Any]:
             {"x": left + w // 2, "y": top + h * 6 // 10},
             {"x": left + w // 2, "y": top + h * 8 // 10},
         ],
-        "landmark72": list(_landmarks(f.box)),
+        "landmark72": _landmarks(f.box),
         "age": f.age,
         "gender": f.gender,
         "gender_probability": 0.99,
@@ -231,11 +255,11 @@ def _face_entry(f: Face) -> dict[str, Any]:
     }
 
 
-def _face(sim: Sim, s: Scenario) -> dict[str, Any]:
-    return {"result_num": len(s.faces), "result": [_face_entry(f) for f in s.faces], "log_id": log_id(sim)}
+def _face(s: Scenario) -> dict[str, Any]:
+    return {"result_num": len(s.faces), "result": [_face_entry(f) for f in s.faces], "log_id": _NO_LOG_ID}
 
 
-def _antiporn(sim: Sim, s: Scenario) -> list[dict[str, Any]]:
+def _antiporn(s: Scenario) -> list[dict[str, Any]]:
     return [
         {"class_name": "色情", "probability": s.porn.porn},
         {"class_name": "正常", "probability": s.porn.normal},
@@ -243,7 +267,7 @@ def _antiporn(sim: Sim, s: Scenario) -> list[dict[str, Any]]:
     ]
 
 
-def _terror(sim: Sim, s: Scenario) -> dict[str, Any]:
+def _terror(s: Scenario) -> dict[str, Any]:
     scores = {name: 0.0 for name in TERROR_FINE}
     for label in s.terror:
         key = TERROR_LABELS.get(label.name, label.name)
@@ -253,7 +277,7 @@ def _terror(sim: Sim, s: Scenario) -> dict[str, Any]:
     fine.append({"score": round(1 - total, 6), "name": "正常"})
     return {
         "result": total,
-        "log_id": log_id(sim),
+        "log_id": _NO_LOG_ID,
         "result_fine": fine,
         "result_coarse": [{"score": round(1 - total, 6), "name": "正常"}, {"score": total, "name": "暴恐"}],
     }
@@ -274,24 +298,24 @@ def _stars(s: Scenario, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
     return out
 
 
-def _public(sim: Sim, s: Scenario) -> dict[str, Any]:
+def _public(s: Scenario) -> dict[str, Any]:
     found = _stars(s, ("star", "public"))
-    return {"result": found, "log_id": log_id(sim), "result_num": len(found)}
+    return {"result": found, "log_id": _NO_LOG_ID, "result_num": len(found)}
 
 
-def _politician(sim: Sim, s: Scenario) -> dict[str, Any]:
+def _politician(s: Scenario) -> dict[str, Any]:
     found = _stars(s, ("politician",))
     return {
         "result": found,
-        "log_id": log_id(sim),
+        "log_id": _NO_LOG_ID,
         "include_politician": "是" if found else "否",
         "result_num": len(found),
         "result_confidence": "确定",
     }
 
 
-def _quality(sim: Sim, s: Scenario) -> dict[str, Any]:
-    return {"result": {"aesthetic": s.quality.aesthetic, "clarity": s.quality.clarity}, "log_id": log_id(sim)}
+def _quality(s: Scenario) -> dict[str, Any]:
+    return {"result": {"aesthetic": s.quality.aesthetic, "clarity": s.quality.clarity}, "log_id": _NO_LOG_ID}
 
 
 RENDERERS: dict[str, Any] = {
