@@ -28,7 +28,7 @@ from simulator.faults import RequestKey, actions
 from simulator.keys import CTX, RAW_BODY, ROUTE_OPS, SIM
 from simulator.schemas import errors as schema_errors
 from simulator.sim import Sim
-from simulator.vendors.base import OpRef
+from simulator.vendors.base import OpRef, Vendor
 
 log = logging.getLogger("modsim")
 ADMIN_PREFIX = "/__modsim"
@@ -95,9 +95,9 @@ def _exchange(request: web.Request, resp: web.StreamResponse, limit: int) -> dic
     body = resp.body if isinstance(resp, web.Response) and isinstance(resp.body, bytes) else None
     return {
         "http_version": f"HTTP/{request.version.major}.{request.version.minor}",
-        "request_headers": [[k, v] for k, v in request.headers.items()],
+        "request_headers": list(request.headers.items()),  # pairs: JSON arrays in the journal
         "request_body": _snippet(request.get(RAW_BODY, None), limit),
-        "response_headers": [[k, v] for k, v in resp.headers.items()],
+        "response_headers": list(resp.headers.items()),
         "response_body": _snippet(body, limit),
     }
 
@@ -159,6 +159,23 @@ def _record(
     sim.state.journal.add(entry)
 
 
+def _claimed(vendor: Vendor, request: web.Request, sim: Sim) -> str | None:
+    """The credential the request names, for fault rules and error envelopes (never raises)."""
+    try:
+        return vendor.peek_credential(request, sim)
+    except Exception:  # a request too malformed to name one
+        return None
+
+
+def _render_vendor_error(
+    request: web.Request, vendor: Vendor, err: VendorError, op: str, sim: Sim, ctx: RequestCtx | None
+) -> web.Response:
+    ctx = ctx or _bare_ctx(request)
+    if ctx.claimed_credential is None:
+        ctx.claimed_credential = _claimed(vendor, request, sim)
+    return vendor.render_error(err, op, sim, ctx)
+
+
 def _bare_ctx(request: web.Request) -> RequestCtx:
     return RequestCtx("", 0.0, request.method, request.path, request.query_string, request.remote)
 
@@ -184,7 +201,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             ctx.vendor_code = exc.code
             ctx.error = exc.message
         name = vendor or exc.vendor
-        return sim.vendors[name].render_error(exc, op, sim, ctx or _bare_ctx(request))
+        return _render_vendor_error(request, sim.vendors[name], exc, op, sim, ctx)
     except web.HTTPException as exc:
         sim, vendor, op = _vendor_for(request)
         if vendor is None or _is_admin(request):
@@ -195,7 +212,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if ctx is not None:
             ctx.vendor_code = err.code
             ctx.error = f"HTTP {exc.status} {exc.reason}"
-        resp = v.render_error(err, op, sim, ctx or _bare_ctx(request))
+        resp = _render_vendor_error(request, v, err, op, sim, ctx)
         if exc.status == 408:
             resp.force_close()
         return resp
@@ -214,20 +231,21 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             ctx.vendor_code = err.code
             ctx.error = f"unexpected {type(exc).__name__}: {exc}"
             ctx.traceback = tb
-        return v.render_error(err, op, sim, ctx or _bare_ctx(request))
+        return _render_vendor_error(request, v, err, op, sim, ctx)
 
 
 @web.middleware
 async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    ref = op_of(request)
-    if ref is None or _is_admin(request):
+    ctx: RequestCtx | None = request.get(CTX)
+    if ctx is None or ctx.vendor is None or ctx.operation is None:  # admin, or no vendor's path
         return await handler(request)
     sim = request.config_dict[SIM]
-    vendor = sim.vendors[ref.vendor]
-    ctx: RequestCtx = request[CTX]
-    ctx.claimed_credential = claimed = vendor.peek_credential(request, sim)
+    vendor = sim.vendors[ctx.vendor]
     if (request.content_length or 0) > sim.settings.max_body_bytes:
-        raise vendor.oversize_error(ref.operation)
+        raise vendor.oversize_error(ctx.operation)
+    if not sim.faults.active:
+        return await handler(request)
+    ctx.claimed_credential = claimed = _claimed(vendor, request, sim)
     fields: dict[str, tuple[str, ...]] = {}
     if sim.faults.needs_fields:
         raw = b""
@@ -235,7 +253,7 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
             raw = await request.read()
             request[RAW_BODY] = raw
         fields = actions.request_fields(request.query_string, raw, request.content_type)
-    picked = sim.faults.pick(RequestKey(ref.vendor, ref.operation, claimed, fields))
+    picked = sim.faults.pick(RequestKey(ctx.vendor, ctx.operation, claimed, fields))
     if picked is None:
         return await handler(request)
     rule, action = picked
@@ -249,7 +267,7 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         await asyncio.sleep(delay / 1000)
         return await handler(request)
     if kind == "error":
-        raise vendor.error_from_code(action["code"], ref.operation)
+        raise vendor.error_from_code(action["code"], ctx.operation)
     if kind == "http":
         return actions.http_response(action, vendor.gateway_server)
     if kind == "hang":

@@ -17,7 +17,7 @@ from PIL import (
     WebPImagePlugin,
 )
 
-from simulator.content.markers import read_marker, scan_gif
+from simulator.content.markers import MARKER_PREFIX, prefixed_name, read_marker, scan_gif
 
 _OPENERS: dict[str, type[ImageFile.ImageFile]] = {
     "jpeg": JpegImagePlugin.JpegImageFile,
@@ -97,8 +97,8 @@ _JPEG_APP_PARSED = (
 )
 
 
-def _jpeg_header_fast(data: bytes) -> tuple[int, int, int] | None:
-    """Width, height and 1 for a plainly laid-out JPEG, read the way Pillow's ``JpegImageFile._open`` reads
+def _jpeg_header_fast(data: bytes) -> tuple[int, int, int, str | None] | None:
+    """Width, height, 1 and the marker (``read_marker``'s answer) for a plainly laid-out JPEG, read the way Pillow's ``JpegImageFile._open`` reads
     it; None whenever Pillow could read it differently (fill bytes, junk, Exif/ICC/Adobe/... APP payloads,
     a malformed table, an unusual marker), and the caller asks Pillow. The segments before SOS are all
     it looks at, as Pillow does; a differential test (tests/unit/test_content.py) holds the two together.
@@ -108,6 +108,8 @@ def _jpeg_header_fast(data: bytes) -> tuple[int, int, int] | None:
     end = len(data)
     pos = 2
     size: tuple[int, int] | None = None
+    marker: str | None = None
+    marked = False
     while pos + 4 <= end:
         if data[pos] != 0xFF:
             return None
@@ -119,7 +121,7 @@ def _jpeg_header_fast(data: bytes) -> tuple[int, int, int] | None:
         if code == 0xDA:  # SOS: Pillow stops here
             if size is None or min(size) <= 0:
                 return None
-            return size[0], size[1], 1
+            return size[0], size[1], 1, marker
         if code in _JPEG_SOF:
             n = length - 2
             if n < 6 or (n - 6) % 3 or data[start] != 8 or data[start + 5] not in (1, 3, 4):
@@ -138,6 +140,8 @@ def _jpeg_header_fast(data: bytes) -> tuple[int, int, int] | None:
                 return None
         elif code not in _JPEG_PLAIN:
             return None
+        elif code == 0xFE and not marked and data.startswith(MARKER_PREFIX, start, stop):
+            marked, marker = True, prefixed_name(data[start:stop])  # the first one counts, valid or not
         pos = stop
     return None
 
@@ -156,9 +160,8 @@ def _webp_frames(data: bytes) -> int:
 
 def inspect_image(data: bytes) -> ImageInfo:
     fmt = sniff_format(data)
-    header = _jpeg_header_fast(data) if fmt == "jpeg" else None
-    if header is None and fmt is not None:
-        header = _open_header(data, fmt)
+    fast = _jpeg_header_fast(data) if fmt == "jpeg" else None
+    header = fast[:3] if fast is not None else _open_header(data, fmt) if fmt is not None else None
     width, height, frames = header if header is not None else (None, None, 0)
     valid = header is not None
     if valid and fmt == "gif":
@@ -174,6 +177,6 @@ def inspect_image(data: bytes) -> ImageInfo:
         frames=frames,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        marker=read_marker(data),
+        marker=fast[3] if fast is not None else read_marker(data),
         valid=valid,
     )

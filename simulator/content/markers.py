@@ -25,7 +25,7 @@ MARKER_KEY = "modsim"
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _NAME_BYTES = re.compile(rb"[A-Za-z0-9_.-]{1,64}")
 _KEY = MARKER_KEY.encode("ascii")
-_PREFIX = _KEY + b"="
+_PREFIX = MARKER_PREFIX = _KEY + b"="
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _GIF_HEADERS = (b"GIF87a", b"GIF89a")
 _JPEG_FILL = re.compile(rb"\xff+")
@@ -42,7 +42,8 @@ def _name(value: bytes | None) -> str | None:
     return value.decode("ascii")
 
 
-def _prefixed_name(text: bytes) -> str | None:
+def prefixed_name(text: bytes) -> str | None:
+    """The marker name in a comment that starts with ``MARKER_PREFIX`` (None when not a valid name)."""
     return _name(text[len(_PREFIX) :])
 
 
@@ -119,7 +120,7 @@ def scan_gif(data: bytes) -> GifScan:
                 pos, text = _read_sub_blocks(data, pos + 2, _COMMENT_CAP)
                 if pos >= 0 and not seen_marker and text.startswith(_PREFIX):
                     seen_marker = True
-                    marker = _prefixed_name(text)
+                    marker = prefixed_name(text)
             else:
                 pos = _skip_sub_blocks(data, pos + 2)
             if pos < 0:
@@ -188,7 +189,7 @@ def _jpeg_marker(data: bytes) -> str | None:
         if code == 0xFE:
             text = data[pos + 2 : stop]
             if text.startswith(_PREFIX):
-                return _prefixed_name(text)
+                return prefixed_name(text)
         pos = stop
     return None
 

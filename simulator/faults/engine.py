@@ -107,6 +107,11 @@ class FaultEngine:
         return list(self._rules)
 
     @property
+    def active(self) -> bool:
+        """Any rule at all (else a request skips matching)."""
+        return bool(self._rules)
+
+    @property
     def needs_fields(self) -> bool:
         return any(r.fields for r in self._rules)
 

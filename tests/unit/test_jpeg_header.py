@@ -17,6 +17,7 @@ from PIL import Image
 
 from simulator.content import make_image, write_marker
 from simulator.content.inspect import _jpeg_header_fast, _open_header, inspect_image
+from simulator.content.markers import read_marker
 
 
 def _jpeg(mode: str = "RGB", size: tuple[int, int] = (40, 30), **params: object) -> bytes:
@@ -38,6 +39,8 @@ PLAIN = {
     "progressive": _jpeg(size=(64, 48), progressive=True),
     "optimized": _jpeg(size=(33, 65), optimize=True, quality=50),
     "marked": write_marker(_jpeg(), "porn_explicit"),
+    "marked_twice": write_marker(write_marker(_jpeg(), "porn_explicit"), "normal"),
+    "bad_marker_first": _jpeg()[:2] + b"\xff\xfe\x00\x0dmodsim=b@d!" + write_marker(_jpeg(), "normal")[2:],
     "synthetic": make_image(None, "jpeg", (120, 80)),
 }
 LEFT_TO_PILLOW = {
@@ -53,7 +56,8 @@ def test_plain_layouts_take_the_fast_path(name: str) -> None:
     data = PLAIN[name]
     fast = _jpeg_header_fast(data)
     assert fast is not None
-    assert fast == _open_header(data, "jpeg")
+    assert fast[:3] == _open_header(data, "jpeg")
+    assert fast[3] == read_marker(data)
     with Image.open(io.BytesIO(data)) as im:
         assert fast[:2] == im.size
 
@@ -69,7 +73,8 @@ def test_parsed_app_segments_are_left_to_pillow(name: str) -> None:
 def _agrees(data: bytes) -> None:
     fast = _jpeg_header_fast(data)
     if fast is not None:
-        assert fast == _open_header(data, "jpeg"), data[:64]
+        assert fast[:3] == _open_header(data, "jpeg"), data[:64]
+        assert fast[3] == read_marker(data), data[:64]
 
 
 EDIT = st.tuples(
