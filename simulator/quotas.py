@@ -31,11 +31,17 @@ class Quotas:
 
     def limits(self, vendor: str, attrs: dict[str, Any]) -> dict[str, Any]:
         own = attrs.get("quota")
+        defaults = self.defaults.get(vendor)
+        if not defaults and not own:  # the usual case: unlimited
+            return {}
         merged = {**self.defaults.get(vendor, {}), **(own if isinstance(own, dict) else {})}
         return {k: v for k, v in merged.items() if v is not None}
 
     def usage(self, vendor: str, cred_id: str) -> Usage:
-        return self._usage.setdefault((vendor, cred_id), Usage())
+        u = self._usage.get((vendor, cred_id))
+        if u is None:
+            u = self._usage[(vendor, cred_id)] = Usage()
+        return u
 
     @staticmethod
     def _day(now: float) -> int:
