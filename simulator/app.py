@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
     settings = settings or (sim.settings if sim else Settings.load())
     sim = sim or Sim(settings)
     app = web.Application(
-        middlewares=[middlewares.journal, middlewares.errors, middlewares.faults],
+        middlewares=[middlewares.journal],  # which runs errors, then faults (simulator/middlewares.py)
         client_max_size=settings.max_body_bytes,
         # bodies are decoded by simulator.forms.read_capped, where a bad one gets the vendor's answer
         handler_args={"auto_decompress": False},

@@ -1,10 +1,14 @@
-"""Three middlewares, outermost first:
+"""One aiohttp middleware, ``journal``, running three stages, outermost first:
 
 - ``journal``: request id, RequestCtx, one journal entry per vendor request (whatever happens);
 - ``errors``: the one error renderer dispatch. VendorError -> its vendor's envelope; aiohttp HTTP
   errors (404/405/413) -> the vendor's shape where a vendor owns the path, JSON otherwise; anything
   unexpected -> the vendor's internal-error shape, traceback journalled;
 - ``faults``: body-size cap from Content-Length, then the first firing fault rule.
+
+``errors`` and ``faults`` are plain coroutines called in turn, not aiohttp middlewares: each
+middleware layer costs aiohttp a wrapper, a partial and a coroutine per request (about 6% of a
+face_audit request's time for the two).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def json_error(status: int, error: str, detail: Any = None) -> web.Response:
 @web.middleware
 async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     if _is_admin(request):
-        return await handler(request)
+        return await errors(request, handler)
     sim = request.config_dict[SIM]
     t0 = time.perf_counter()
     ctx = RequestCtx(
@@ -70,7 +74,7 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     status: int | None = None
     exchange: dict[str, Any] = {}
     try:
-        resp = await handler(request)
+        resp = await errors(request, handler)
         status = resp.status
         resp.headers.setdefault("X-Modsim-Request-Id", ctx.request_id)
         if sim.settings.validate_responses and ref is not None:
@@ -188,10 +192,9 @@ def _vendor_for(request: web.Request) -> tuple[Sim, str | None, str]:
     return sim, None, ""
 
 
-@web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        return await faults(request, handler)
     except AdminError as exc:
         return json_error(exc.status, exc.error, exc.detail)
     except VendorError as exc:
@@ -234,7 +237,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _render_vendor_error(request, v, err, op, sim, ctx)
 
 
-@web.middleware
 async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx: RequestCtx | None = request.get(CTX)
     if ctx is None or ctx.vendor is None or ctx.operation is None:  # admin, or no vendor's path
