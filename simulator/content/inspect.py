@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -97,11 +98,33 @@ _JPEG_APP_PARSED = (
 )
 
 
+#: per code after FF: 0 leave to Pillow, 1 only skipped or stored by Pillow, 2 SOF, 3 DQT, 4 APPn, 5 SOS,
+#: 6 COM (skipped by Pillow, read for a marker)
+_JPEG_KIND = bytes(
+    5
+    if c == 0xDA
+    else 2
+    if c in _JPEG_SOF
+    else 3
+    if c == 0xDB
+    else 4
+    if 0xE0 <= c <= 0xEF
+    else 6
+    if c == 0xFE
+    else 1
+    if c in _JPEG_PLAIN
+    else 0
+    for c in range(256)
+)
+_SEGMENT = struct.Struct(">BBH").unpack_from
+
+
 def _jpeg_header_fast(data: bytes) -> tuple[int, int, int, str | None] | None:
-    """Width, height, 1 and the marker (``read_marker``'s answer) for a plainly laid-out JPEG, read the way Pillow's ``JpegImageFile._open`` reads
-    it; None whenever Pillow could read it differently (fill bytes, junk, Exif/ICC/Adobe/... APP payloads,
-    a malformed table, an unusual marker), and the caller asks Pillow. The segments before SOS are all
-    it looks at, as Pillow does; a differential test (tests/unit/test_content.py) holds the two together.
+    """Width, height, 1 and the marker (``read_marker``'s answer) for a plainly laid-out JPEG, read the
+    way Pillow's ``JpegImageFile._open`` reads it; None whenever Pillow could read it differently (fill
+    bytes, junk, Exif/ICC/Adobe/... APP payloads, a malformed table, an unusual marker), and the caller
+    asks Pillow. It looks at the segments before SOS only, as Pillow does; a differential test
+    (tests/unit/test_jpeg_header.py) holds the two together.
     """
     if not data.startswith(b"\xff\xd8\xff"):
         return None
@@ -111,36 +134,32 @@ def _jpeg_header_fast(data: bytes) -> tuple[int, int, int, str | None] | None:
     marker: str | None = None
     marked = False
     while pos + 4 <= end:
-        if data[pos] != 0xFF:
-            return None
-        code = data[pos + 1]
-        length = (data[pos + 2] << 8) | data[pos + 3]
+        ff, code, length = _SEGMENT(data, pos)
         start, stop = pos + 4, pos + 2 + length
-        if length < 2 or stop > end:
+        kind = _JPEG_KIND[code]
+        if ff != 0xFF or length < 2 or stop > end or not kind:
             return None
-        if code == 0xDA:  # SOS: Pillow stops here
+        if kind == 5:  # SOS: Pillow stops here
             if size is None or min(size) <= 0:
                 return None
             return size[0], size[1], 1, marker
-        if code in _JPEG_SOF:
+        if kind == 2:
             n = length - 2
             if n < 6 or (n - 6) % 3 or data[start] != 8 or data[start + 5] not in (1, 3, 4):
                 return None
             size = ((data[start + 3] << 8) | data[start + 4], (data[start + 1] << 8) | data[start + 2])
-        elif code == 0xDB:  # DQT: tables of 1 + 64 x precision bytes, exactly filling the segment
+        elif kind == 3:  # DQT: tables of 1 + 64 x precision bytes, exactly filling the segment
             q = start
             while q < stop:
                 q += 65 if data[q] < 16 else 129
             if q != stop:
                 return None
-        elif 0xE0 <= code <= 0xEF:
+        elif kind == 4:
             if data.startswith(_JPEG_APP_PARSED, start, stop) and not (
                 code == 0xE0 and data.startswith(b"JFIF", start) and length - 2 >= 7
             ):
                 return None
-        elif code not in _JPEG_PLAIN:
-            return None
-        elif code == 0xFE and not marked and data.startswith(MARKER_PREFIX, start, stop):
+        elif kind == 6 and not marked and data.startswith(MARKER_PREFIX, start, stop):
             marked, marker = True, prefixed_name(data[start:stop])  # the first one counts, valid or not
         pos = stop
     return None
