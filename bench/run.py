@@ -139,6 +139,15 @@ class Server:
             return ""
 
 
+def proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process from /proc/PID/stat (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def proc_status_mb(pid: int, key: str) -> float:
     """``VmRSS`` / ``VmHWM`` of a process from /proc (no psutil needed), in MB (2**20 bytes)."""
     try:
@@ -313,6 +322,8 @@ class Phase:
     p50_ms: float | None
     p99_ms: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the server's CPU time (user + system) per request over the phase, in microseconds
+    cpu_us: float | None = None
 
 
 def lua_str(s: str) -> str:
@@ -418,13 +429,24 @@ class Driver:
         return result
 
     def phase(
-        self, base: str, op: Operation, ctx: Context, warmup: float, duration: float, expect: str
+        self,
+        base: str,
+        op: Operation,
+        ctx: Context,
+        warmup: float,
+        duration: float,
+        expect: str,
+        pid: int | None = None,
     ) -> Phase:
+        """``pid``: the server's, to read its CPU time per request (wrk: the measured part only;
+        the Python load generator: warm-up included, over every request it issued)."""
         use_wrk = self.tool == "wrk" and not (op.signed and warmup + duration > SIGNED_REPLAY_S)
         if use_wrk:
             req = op.build(ctx)  # signed now: valid for the whole phase (showapi 600 s, Aliyun 900 s)
             warm = self.wrk(base, req, warmup) if warmup > 0 else {"requests": 0}
+            cpu0 = proc_cpu_s(pid) if pid else None
             r = self.wrk(base, req, duration)
+            cpu1 = proc_cpu_s(pid) if pid else None
             secs = r["duration_us"] / 1e6
             errors = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
             return Phase(
@@ -435,14 +457,18 @@ class Driver:
                 round(r["p99_us"] / 1000, 3),
                 {"p90_ms": round(r["p90_us"] / 1000, 3), "max_ms": round(r["max_us"] / 1000, 3)}
                 | {"errors": errors, "warmup_requests": warm["requests"]},
+                _per_request_us(cpu0, cpu1, r["requests"]),
             )
+        cpu0 = proc_cpu_s(pid) if pid else None
         r = self.loadgen(base, [op.name], warmup=warmup, duration=duration, expect=expect)
+        cpu1 = proc_cpu_s(pid) if pid else None
         errors = dict(r["errors"]) | ({"bad_answers": sum(r["bad"].values())} if r["bad"] else {})
         extra: dict[str, Any] = {"p90_ms": r["p90_ms"], "max_ms": r["max_ms"], "errors": errors}
         if r["bad_samples"]:
             extra["bad_samples"] = r["bad_samples"][:2]
         extra["warmup_requests"] = r["issued"] - r["requests"]
-        return Phase("python", r["requests"], r["rps"], r["p50_ms"], r["p99_ms"], extra)
+        cpu_us = _per_request_us(cpu0, cpu1, r["issued"])
+        return Phase("python", r["requests"], r["rps"], r["p50_ms"], r["p99_ms"], extra, cpu_us)
 
 
 # --- the benchmark --------------------------------------------------------------------------------
@@ -576,22 +602,32 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
             refs: list[Phase] = []
             for rnd in range(args.rounds):
                 log(f"{name}: round {rnd + 1}/{args.rounds}: reference ...")
-                refs.append(driver.phase(ref.base, op, ctx, args.warmup, args.duration, "http200"))
+                refs.append(measured(driver, ref, op, ctx, args, "http200"))
                 log(f"  reference {refs[-1].rps:.0f} req/s p99 {refs[-1].p99_ms} ms; simulator ...")
-                sims.append(driver.phase(sim.base, op, ctx, args.warmup, args.duration, "vendor"))
+                sims.append(measured(driver, sim, op, ctx, args, "vendor"))
                 sim_requests += sims[-1].requests + int(sims[-1].extra.get("warmup_requests", 0))
                 log(f"  simulator {sims[-1].rps:.0f} req/s p99 {sims[-1].p99_ms} ms")
-            s_rps = statistics.fmean(p.rps for p in sims)
-            r_rps = statistics.fmean(p.rps for p in refs)
+            round_ratios = [round(s.rps / r.rps, 3) for s, r in zip(sims, refs, strict=True) if r.rps]
+            cpu_ratios = [
+                round(r.cpu_us / s.cpu_us, 3)
+                for s, r in zip(sims, refs, strict=True)
+                if s.cpu_us and r.cpu_us
+            ]
             entry.update(
                 {
-                    "rps": round(s_rps, 1),
+                    "rps": round(statistics.fmean(p.rps for p in sims), 1),
                     "p50_ms": _mean_opt([p.p50_ms for p in sims]),
                     "p99_ms": _mean_opt([p.p99_ms for p in sims]),
-                    "reference_rps": round(r_rps, 1),
+                    "reference_rps": round(statistics.fmean(p.rps for p in refs), 1),
                     "reference_p50_ms": _mean_opt([p.p50_ms for p in refs]),
                     "reference_p99_ms": _mean_opt([p.p99_ms for p in refs]),
-                    "ratio_vs_reference": round(s_rps / r_rps, 3) if r_rps else None,
+                    # each round pairs a reference phase with the simulator phase right after it; the
+                    # median of the paired ratios shrugs off a round disturbed by other work
+                    "ratio_vs_reference": round(statistics.median(round_ratios), 3) if round_ratios else None,
+                    "round_ratios": round_ratios,
+                    "cpu_us_per_request": _mean_opt([p.cpu_us for p in sims]),
+                    "reference_cpu_us_per_request": _mean_opt([p.cpu_us for p in refs]),
+                    "cpu_ratio_vs_reference": round(statistics.median(cpu_ratios), 3) if cpu_ratios else None,
                     "tool": sims[0].tool,
                     "requests": sum(p.requests for p in sims),
                     "simulator_detail": [p.extra for p in sims],
@@ -655,6 +691,18 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
         result["wiremock"] = wiremock_compare(args, driver, ctx, workdir, cpus, result["operations"])
     result["targets"] = targets(result)
     return result
+
+
+def measured(
+    driver: Driver, server: Server, op: Operation, ctx: Context, args: argparse.Namespace, expect: str
+) -> Phase:
+    return driver.phase(server.base, op, ctx, args.warmup, args.duration, expect, server.proc.pid)
+
+
+def _per_request_us(cpu0: float | None, cpu1: float | None, requests: int) -> float | None:
+    if cpu0 is None or cpu1 is None or requests <= 0:
+        return None
+    return round((cpu1 - cpu0) / requests * 1e6, 1)
 
 
 def _mean_opt(values: list[float | None]) -> float | None:
@@ -892,10 +940,22 @@ def table(result: dict[str, Any]) -> str:
     if "soak" in result:
         rows: list[tuple[str, ...]] = []
     else:
-        rows = [("operation", "req/s", "p50 ms", "p99 ms", "ref req/s", "ref p99", "ratio")]
+        rows = [
+            (
+                "operation",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "ref req/s",
+                "ref p99",
+                "ratio",
+                "cpu us",
+                "ref cpu us",
+            )
+        ]
     for name, e in result.get("operations", {}).items():
         if "skipped" in e:
-            rows.append((name, "skipped", "", "", "", "", ""))
+            rows.append((name, "skipped", "", "", "", "", "", "", ""))
             continue
         rows.append(
             (
@@ -907,6 +967,8 @@ def table(result: dict[str, Any]) -> str:
                 f"{e['reference_p99_ms']}",
                 f"{e['ratio_vs_reference']:.3f}x"
                 + (" !" if e.get("simulator_errors") or e["journal_check"]["bad"] else ""),
+                f"{e.get('cpu_us_per_request')}",
+                f"{e.get('reference_cpu_us_per_request')}",
             )
         )
     lines: list[str] = []
@@ -952,10 +1014,12 @@ def table(result: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="modsim benchmark: simulator vs a bare aiohttp reference")
     ap.add_argument("--json", metavar="OUT.json", help="write the results here")
-    ap.add_argument("--duration", type=float, default=10.0, help="measured seconds per phase (default 10)")
+    ap.add_argument("--duration", type=float, default=6.0, help="measured seconds per phase (default 6)")
     ap.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each phase (default 2)")
     ap.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
-    ap.add_argument("--rounds", type=int, default=1, help="reference/simulator alternations per operation")
+    ap.add_argument(
+        "--rounds", type=int, default=3, help="reference/simulator alternations per operation (default 3)"
+    )
     ap.add_argument(
         "--ops", default=",".join(OPERATIONS), help=f"comma-separated subset of {', '.join(OPERATIONS)}"
     )
