@@ -26,7 +26,6 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator import jsonout
 from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.faults import RequestKey, actions
@@ -73,7 +72,7 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         ctx.vendor, ctx.operation = ref.vendor, ref.operation
     request[CTX] = ctx
     status: int | None = None
-    exchange: tuple[Any, ...] | None = None
+    exchange: dict[str, Any] = {}
     try:
         resp = await errors(request, handler)
         status = resp.status
@@ -89,21 +88,22 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         _record(sim, ctx, status, (time.perf_counter() - t0) * 1000, exchange)
 
 
-def _excerpt(raw: bytes | None, limit: int) -> tuple[int, bytes] | None:
-    return None if raw is None else (len(raw), raw[:limit])
+def _snippet(raw: bytes | None, limit: int) -> dict[str, Any]:
+    if raw is None:
+        return {"size": -1, "text": ""}
+    return {"size": len(raw), "text": raw[:limit].decode("utf-8", "replace"), "truncated": len(raw) > limit}
 
 
-def _exchange(request: web.Request, resp: web.StreamResponse, limit: int) -> tuple[Any, ...]:
-    """Headers and the first ``limit`` body bytes of both sides, for HAR export (bounded per entry);
-    decoded to text only when the journal is read."""
+def _exchange(request: web.Request, resp: web.StreamResponse, limit: int) -> dict[str, Any]:
+    """Headers and the first ``limit`` body bytes of both sides, for HAR export (bounded per entry)."""
     body = resp.body if isinstance(resp, web.Response) and isinstance(resp.body, bytes) else None
-    return (
-        f"HTTP/{request.version.major}.{request.version.minor}",
-        tuple(request.headers.items()),
-        _excerpt(request.get(RAW_BODY, None), limit),
-        tuple(resp.headers.items()),
-        _excerpt(body, limit),
-    )
+    return {
+        "http_version": f"HTTP/{request.version.major}.{request.version.minor}",
+        "request_headers": list(request.headers.items()),  # pairs: JSON arrays in the journal
+        "request_body": _snippet(request.get(RAW_BODY, None), limit),
+        "response_headers": list(resp.headers.items()),
+        "response_body": _snippet(body, limit),
+    }
 
 
 def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamResponse) -> None:
@@ -133,35 +133,34 @@ def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamRespons
 
 
 def _record(
-    sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float, exchange: tuple[Any, ...] | None
+    sim: Sim, ctx: RequestCtx, status: int | None, latency_ms: float, exchange: dict[str, Any]
 ) -> None:
-    """One journal record (``simulator.state.REQUEST_FIELDS``): flat and immutable, serialised only
-    when the journal is read."""
-    sim.state.journal.add_request(
-        (
-            ctx.request_id,
-            ctx.started,
-            ctx.method,
-            ctx.path,
-            ctx.query,
-            ctx.remote,
-            ctx.vendor,
-            ctx.operation,
-            status,
-            ctx.vendor_code,
-            ctx.credential,
-            ctx.auth_outcome,
-            ctx.auth_reason,
-            tuple(ctx.scenario),
-            tuple(ctx.scenario_source),
-            jsonout.dumps(ctx.fault, default=str) if ctx.fault is not None else None,
-            round(latency_ms, 3),
-            tuple(ctx.notes),
-            ctx.error,
-            ctx.traceback,
-            exchange,
-        )
-    )
+    entry: dict[str, Any] = {
+        "request_id": ctx.request_id,
+        "time": ctx.started,
+        "method": ctx.method,
+        "path": ctx.path,
+        "query": ctx.query,
+        "remote": ctx.remote,
+        "vendor": ctx.vendor,
+        "operation": ctx.operation,
+        "status": status,
+        "vendor_code": ctx.vendor_code,
+        "credential": ctx.credential,
+        "auth": {"outcome": ctx.auth_outcome, "reason": ctx.auth_reason},
+        "scenario": ctx.scenario,
+        "scenario_source": ctx.scenario_source,
+        "fault": ctx.fault,
+        "latency_ms": round(latency_ms, 3),
+        "notes": ctx.notes,
+    }
+    if exchange:
+        entry["exchange"] = exchange
+    if ctx.error:
+        entry["error"] = ctx.error
+    if ctx.traceback:
+        entry["traceback"] = ctx.traceback
+    sim.state.journal.add(entry)
 
 
 def _claimed(vendor: Vendor, request: web.Request, sim: Sim) -> str | None:

@@ -88,52 +88,18 @@ class QueuedOutcome:
         }
 
 
-#: A request record's fields, in order: what the journal middleware writes for every vendor request.
-#: ``scenario``/``scenario_source``/``notes`` are tuples, ``fault`` is JSON bytes (or None) and
-#: ``exchange`` is None or ``(http_version, request_headers, request_body, response_headers,
-#: response_body)``: header pairs as tuples, each body a ``(size, first bytes)`` pair or None.
-REQUEST_FIELDS = (
-    "request_id",
-    "time",
-    "method",
-    "path",
-    "query",
-    "remote",
-    "vendor",
-    "operation",
-    "status",
-    "vendor_code",
-    "credential",
-    "auth_outcome",
-    "auth_reason",
-    "scenario",
-    "scenario_source",
-    "fault",
-    "latency_ms",
-    "notes",
-    "error",
-    "traceback",
-    "exchange",
-)
-RequestRecord = tuple[Any, ...]
-
-
 class Journal:
     """A bounded ring of request records, newest last.
 
-    Two kinds of record, both kept out of the garbage collector's way (ten thousand nested dicts were
-    scanned by every full collection: pauses of 100-200 ms under load): ``add`` stores a dict as
-    compact JSON bytes; ``add_request``, the per-request path, stores a flat tuple of strings, numbers,
-    bytes and tuples of those (which the collector stops tracking), with no serialisation at request
-    time. ``query`` turns what it returns into fresh dicts of the same shape either way.
+    Entries are kept as compact JSON bytes beside a few index fields: ten thousand nested dicts
+    would otherwise be scanned by every full garbage collection (pauses of 100-200 ms under load)
+    and take several times the memory. ``query`` decodes only what it returns.
     """
 
     INDEXED = ("vendor", "operation", "credential", "request_id")
 
     def __init__(self, size: int) -> None:
-        self._entries: deque[tuple[Any, Any, Any, Any, int, bytes | RequestRecord]] = deque(
-            maxlen=max(1, size)
-        )
+        self._entries: deque[tuple[Any, Any, Any, Any, bytes]] = deque(maxlen=max(1, size))
         self._seq = 0
 
     def add(self, entry: dict[str, Any]) -> None:
@@ -141,14 +107,7 @@ class Journal:
         entry["seq"] = self._seq
         blob = jsonout.dumps(entry, default=str)
         get = entry.get
-        self._entries.append(
-            (get("vendor"), get("operation"), get("credential"), get("request_id"), self._seq, blob)
-        )
-
-    def add_request(self, record: RequestRecord) -> None:
-        """``record``: the ``REQUEST_FIELDS`` in order."""
-        self._seq += 1
-        self._entries.append((record[6], record[7], record[10], record[0], self._seq, record))
+        self._entries.append((get("vendor"), get("operation"), get("credential"), get("request_id"), blob))
 
     def query(self, vendor: str | None = None, limit: int | None = None, **eq: Any) -> list[dict[str, Any]]:
         wanted = {"vendor": vendor, **eq} if vendor is not None else dict(eq)
@@ -157,11 +116,7 @@ class Journal:
         out = []
         for row in self._entries:
             if all(row[i] == v for i, v in indexed):
-                payload = row[5]
-                if isinstance(payload, bytes):
-                    e: dict[str, Any] = json.loads(payload.decode("utf-8", "surrogatepass"))
-                else:
-                    e = _expand(payload, row[4])
+                e: dict[str, Any] = json.loads(row[4].decode("utf-8", "surrogatepass"))
                 if all(e.get(k) == v for k, v in other.items()):
                     out.append(e)
         return out[-limit:] if limit else out
@@ -171,51 +126,6 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def _expand(record: RequestRecord, seq: int) -> dict[str, Any]:
-    f = dict(zip(REQUEST_FIELDS, record, strict=True))
-    entry: dict[str, Any] = {
-        "request_id": f["request_id"],
-        "time": f["time"],
-        "method": f["method"],
-        "path": f["path"],
-        "query": f["query"],
-        "remote": f["remote"],
-        "vendor": f["vendor"],
-        "operation": f["operation"],
-        "status": f["status"],
-        "vendor_code": f["vendor_code"],
-        "credential": f["credential"],
-        "auth": {"outcome": f["auth_outcome"], "reason": f["auth_reason"]},
-        "scenario": list(f["scenario"]),
-        "scenario_source": list(f["scenario_source"]),
-        "fault": json.loads(f["fault"]) if f["fault"] is not None else None,
-        "latency_ms": f["latency_ms"],
-        "notes": list(f["notes"]),
-    }
-    if f["exchange"] is not None:
-        version, req_headers, req_body, resp_headers, resp_body = f["exchange"]
-        entry["exchange"] = {
-            "http_version": version,
-            "request_headers": [list(h) for h in req_headers],
-            "request_body": _body_excerpt(req_body),
-            "response_headers": [list(h) for h in resp_headers],
-            "response_body": _body_excerpt(resp_body),
-        }
-    if f["error"]:
-        entry["error"] = f["error"]
-    if f["traceback"]:
-        entry["traceback"] = f["traceback"]
-    entry["seq"] = seq
-    return entry
-
-
-def _body_excerpt(body: tuple[int, bytes] | None) -> dict[str, Any]:
-    if body is None:
-        return {"size": -1, "text": ""}
-    size, head = body
-    return {"size": size, "text": head.decode("utf-8", "replace"), "truncated": size > len(head)}
 
 
 class State:
