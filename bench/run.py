@@ -1,6 +1,6 @@
 """The modsim benchmark: the simulator against a bare-aiohttp reference, side by side, in one run.
 
-    python bench/run.py --json OUT.json                  # the whole benchmark (about 4 min)
+    python bench/run.py --json OUT.json                  # the whole benchmark (about 7 min)
     python bench/run.py --soak 10 --rate 200 --json soak.json   # 10 minutes at 200 req/s: flat memory?
 
 What it does (see bench/README.md):
