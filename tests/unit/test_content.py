@@ -9,7 +9,7 @@ import time
 import zlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -26,6 +26,7 @@ from simulator.content import (
     sniff_format,
     write_marker,
 )
+from simulator.content import decode as decode_mod
 
 FORMATS = ("png", "jpeg", "gif", "bmp")
 
@@ -413,6 +414,63 @@ def test_decode_urlsafe() -> None:
 def test_decode_rejects(text: str | bytes) -> None:
     with pytest.raises(InvalidBase64):
         decode_base64(text)
+
+
+_B64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _outcome(text: str | bytes) -> bytes | str:
+    try:
+        return decode_base64(text)
+    except InvalidBase64 as exc:
+        return f"rejected: {type(exc).__name__}"
+
+
+def _stdlib_only(text: str | bytes) -> bytes | str:
+    saved = decode_mod._simd_decode
+    decode_mod._simd_decode = None
+    try:
+        return _outcome(text)
+    finally:
+        decode_mod._simd_decode = saved
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=_B64_CHARS + "=-_ \n", max_size=24),
+        st.binary(max_size=18).map(lambda b: base64.b64encode(b).decode()),
+        st.tuples(st.binary(max_size=18), st.integers(0, 24), st.sampled_from("=-_ *\n")).map(
+            lambda t: (lambda e: e[: t[1]] + t[2] + e[t[1] :])(base64.b64encode(t[0]).decode())
+        ),
+    ),
+    st.booleans(),
+)
+@example("QUJD****", False)  # characters outside the alphabet, in a length pybase64 could decode
+@example("QUJD----", True)  # URL-safe alphabet
+@example("QUJD\n\n\n\n", False)
+def test_decode_simd_path_accepts_and_decodes_exactly_as_the_stdlib_path(text: str, as_bytes: bool) -> None:
+    """pybase64 is only an accelerator: every input gets the stdlib path's bytes or its rejection."""
+    assert decode_mod._simd_decode is not None, "pybase64 is a dependency and must be importable"
+    value: str | bytes = text.encode() if as_bytes else text
+    assert _outcome(value) == _stdlib_only(value)
+
+
+def test_decode_simd_path_is_used_for_canonical_input() -> None:
+    calls: list[int] = []
+    saved = decode_mod._simd_decode
+    assert saved is not None
+
+    def counting(text: str | bytes, validate: bool = False) -> bytes:
+        calls.append(len(text))
+        return saved(text, validate=validate)
+
+    decode_mod._simd_decode = counting
+    try:
+        assert decode_base64(base64.b64encode(b"avatar" * 100).decode()) == b"avatar" * 100
+    finally:
+        decode_mod._simd_decode = saved
+    assert calls == [800]
 
 
 def test_decode_max_decoded() -> None:
