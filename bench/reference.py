@@ -5,7 +5,12 @@ handler does what any server of that API must do before it can look at the conte
 more: parse the urlencoded form and decode the base64 image (Baidu face_audit, showapi 2054-1,
 itapi), or read and parse the JSON body (Aliyun scan). It answers a small fixed JSON.
 
-    python bench/reference.py --port 8090
+    python bench/reference.py --port 8090 [--b64 stdlib|pybase64]
+
+``--b64`` picks the base64 decoder. ``stdlib`` (the default, ``base64.b64decode(validate=True)``)
+is the bare handler of issue 6, the yardstick of ``ratio_vs_reference``. ``pybase64`` is the SIMD
+decoder the simulator uses: run.py starts a second reference with it, so the JSON also shows the
+simulator's cost beyond the parsing both do (``ratio_vs_same_decoder_reference``).
 
 It serves ``GET /__modsim/health`` too, so run.py measures its cold start the same way.
 """
@@ -19,6 +24,7 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -33,14 +39,28 @@ def _json(body: bytes) -> web.Response:
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
-def form_image(field: str) -> Handler:
+def _stdlib_b64(item: str) -> bytes:
+    return base64.b64decode(item, validate=True)
+
+
+DECODERS: dict[str, Callable[[str], bytes]] = {"stdlib": _stdlib_b64}
+with contextlib.suppress(ImportError):
+    import pybase64
+
+    def _pybase64_b64(item: str) -> bytes:
+        return pybase64.b64decode(item, validate=True)
+
+    DECODERS["pybase64"] = _pybase64_b64
+
+
+def form_image(field: str, decode: Callable[[str], bytes]) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         form = await request.post()
         value = form.get(field)
         if not isinstance(value, str):
             raise web.HTTPBadRequest(text=f"no {field}")
         for item in value.split(","):  # Baidu and showapi take comma-separated images
-            base64.b64decode(item, validate=True)
+            decode(item)
         return _json(OK)
 
     return handler
@@ -61,19 +81,20 @@ async def health(request: web.Request) -> web.Response:
     return _json(b'{"status":"ok","vendors":[]}')
 
 
-def create_app() -> web.Application:
+def create_app(b64: str = "stdlib") -> web.Application:
+    decode = DECODERS[b64]
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/__modsim/health", health)
     app.router.add_route("*", "/oauth/2.0/token", token)
-    app.router.add_post("/rest/2.0/solution/v1/face_audit", form_image("images"))
-    app.router.add_post("/2054-1", form_image("images"))
-    app.router.add_route("*", "/api/badword/pic", form_image("data"))
+    app.router.add_post("/rest/2.0/solution/v1/face_audit", form_image("images", decode))
+    app.router.add_post("/2054-1", form_image("images", decode))
+    app.router.add_route("*", "/api/badword/pic", form_image("data", decode))
     app.router.add_post("/green/image/scan", json_body)
     return app
 
 
-async def serve(host: str, port: int) -> int:
-    runner = web.AppRunner(create_app(), access_log=None, handle_signals=False)
+async def serve(host: str, port: int, b64: str) -> int:
+    runner = web.AppRunner(create_app(b64), access_log=None, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     print(f"reference serving on http://{host}:{port}", flush=True)
@@ -91,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090)
+    p.add_argument(
+        "--b64", choices=sorted(DECODERS), default="stdlib", help="base64 decoder (default stdlib)"
+    )
     args = p.parse_args(argv)
-    return asyncio.run(serve(args.host, args.port))
+    return asyncio.run(serve(args.host, args.port, args.b64))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ What it does (see bench/README.md):
 
 1. starts the simulator as a real subprocess (``python -m simulator serve --port P --seed 0``, default
    settings, MODSIM_* variables removed) ``--cold-starts`` times, timing spawn -> first 200 on
-   ``/__modsim/health``; the last one stays up. It also starts ``bench/reference.py``;
+   ``/__modsim/health``; the last one stays up. It also starts ``bench/reference.py`` twice: with the
+   stdlib base64 decoder (the issue's bare handler, ``ratio_vs_reference``) and with pybase64, the
+   decoder the simulator uses (``ratio_vs_same_decoder_reference``: the cost of everything else);
 2. creates the benchmark's credentials through ``POST /__modsim/credentials`` (no quotas), fetches a
    Baidu token, reads the simulator clock, and checks one answer of every operation on both servers;
-3. per operation, reference then simulator, a warm-up then a measured phase with the same requests:
+3. per operation, reference then simulator (then the same-decoder reference, for the operations
+   with a base64 image), a warm-up then a measured phase with the same requests:
    wrk when installed (one thread, pinned to another core than the server), else bench/loadgen.py;
    after each simulator phase a sample of the journal must show only successes;
 4. drives ``--requests-rss`` requests (the fast mix, bench/loadgen.py, count-bound) and reads the
@@ -213,8 +216,16 @@ def simulator_argv(port: int) -> list[str]:
     ]
 
 
-def reference_argv(port: int) -> list[str]:
-    return [sys.executable, str(REFERENCE), "--port", str(port)]
+def reference_argv(port: int, b64: str = "stdlib") -> list[str]:
+    return [sys.executable, str(REFERENCE), "--port", str(port), "--b64", b64]
+
+
+def have_pybase64() -> bool:
+    try:
+        import pybase64  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 # --- talking to the servers -----------------------------------------------------------------------
@@ -561,6 +572,13 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
         ref_port = free_port()
         ref = spawn("reference", reference_argv(ref_port), ref_port, workdir, cpus)
         servers.append(ref)
+        same: Server | None = None
+        if args.same_decoder and have_pybase64():
+            same_port = free_port()
+            same = spawn(
+                "reference-pybase64", reference_argv(same_port, "pybase64"), same_port, workdir, cpus
+            )
+            servers.append(same)
         rss_idle = sim.rss_mb()
         ctx, vendors = setup_simulator(sim, image)
         if ctx.baidu_token:
@@ -600,6 +618,7 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
                 continue
             sims: list[Phase] = []
             refs: list[Phase] = []
+            sames: list[Phase] = []
             for rnd in range(args.rounds):
                 log(f"{name}: round {rnd + 1}/{args.rounds}: reference ...")
                 refs.append(measured(driver, ref, op, ctx, args, "http200"))
@@ -607,6 +626,9 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
                 sims.append(measured(driver, sim, op, ctx, args, "vendor"))
                 sim_requests += sims[-1].requests + int(sims[-1].extra.get("warmup_requests", 0))
                 log(f"  simulator {sims[-1].rps:.0f} req/s p99 {sims[-1].p99_ms} ms")
+                if same is not None and op.base64_image:
+                    sames.append(measured(driver, same, op, ctx, args, "http200"))
+                    log(f"  same-decoder reference {sames[-1].rps:.0f} req/s p99 {sames[-1].p99_ms} ms")
             round_ratios = [round(s.rps / r.rps, 3) for s, r in zip(sims, refs, strict=True) if r.rps]
             cpu_ratios = [
                 round(r.cpu_us / s.cpu_us, 3)
@@ -635,6 +657,19 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
                     "journal_check": journal_check(sim, op),
                 }
             )
+            if sames:
+                same_ratios = [round(s.rps / r.rps, 3) for s, r in zip(sims, sames, strict=True) if r.rps]
+                entry.update(
+                    {
+                        "same_decoder_reference_rps": round(statistics.fmean(p.rps for p in sames), 1),
+                        "same_decoder_reference_p99_ms": _mean_opt([p.p99_ms for p in sames]),
+                        "same_decoder_reference_cpu_us_per_request": _mean_opt([p.cpu_us for p in sames]),
+                        "ratio_vs_same_decoder_reference": round(statistics.median(same_ratios), 3)
+                        if same_ratios
+                        else None,
+                        "same_decoder_round_ratios": same_ratios,
+                    }
+                )
             entry["simulator_errors"] = sum(sum(p.extra.get("errors", {}).values()) for p in sims)
             if entry["simulator_errors"] or entry["journal_check"]["bad"]:
                 log(f"  {name}: errors or bad answers: see simulator_detail and journal_check in the JSON")
@@ -686,6 +721,9 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
                 },
                 "requests_total_simulator": sim_requests,
                 "reference_rss_mb": ref.rss_mb(),
+                "same_decoder_reference": "bench/reference.py --b64 pybase64"
+                if same is not None
+                else "not run (--no-same-decoder, or pybase64 is not installed)",
             }
         )
         result["wiremock"] = wiremock_compare(args, driver, ctx, workdir, cpus, result["operations"])
@@ -951,11 +989,12 @@ def table(result: dict[str, Any]) -> str:
                 "ratio",
                 "cpu us",
                 "ref cpu us",
+                "same-dec ratio",
             )
         ]
     for name, e in result.get("operations", {}).items():
         if "skipped" in e:
-            rows.append((name, "skipped", "", "", "", "", "", "", ""))
+            rows.append((name, "skipped", "", "", "", "", "", "", "", ""))
             continue
         rows.append(
             (
@@ -969,6 +1008,9 @@ def table(result: dict[str, Any]) -> str:
                 + (" !" if e.get("simulator_errors") or e["journal_check"]["bad"] else ""),
                 f"{e.get('cpu_us_per_request')}",
                 f"{e.get('reference_cpu_us_per_request')}",
+                f"{e['ratio_vs_same_decoder_reference']:.3f}x"
+                if e.get("ratio_vs_same_decoder_reference") is not None
+                else "-",
             )
         )
     lines: list[str] = []
@@ -1051,6 +1093,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--simulator-module",
         default="simulator",
         help="run `python -m MODULE serve` (default simulator; e.g. a patched entry point on PYTHONPATH)",
+    )
+    ap.add_argument(
+        "--no-same-decoder",
+        dest="same_decoder",
+        action="store_false",
+        help="skip the second reference (pybase64, the simulator's decoder) for base64-image operations",
     )
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)

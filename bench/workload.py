@@ -333,15 +333,17 @@ class Operation:
     ok: Callable[[int, bytes], bool]
     #: the request carries a timestamp: rebuild it per request (Python generator) or per phase (wrk)
     signed: bool
+    #: the reference decodes a base64 image (so the same-decoder reference is measured too)
+    base64_image: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
-        Operation("baidu_face_audit", "baidu", "face_audit", baidu_face_audit, ok_baidu, False),
-        Operation("showapi_2054_1", "showapi", "2054-1", showapi_2054_1, ok_showapi, True),
+        Operation("baidu_face_audit", "baidu", "face_audit", baidu_face_audit, ok_baidu, False, True),
+        Operation("showapi_2054_1", "showapi", "2054-1", showapi_2054_1, ok_showapi, True, True),
         Operation("aliyun_image_scan", "aliyun", "image_scan", aliyun_image_scan, ok_aliyun, True),
-        Operation("itapi_sync", "itapi", "pic", itapi_sync, ok_itapi, False),
+        Operation("itapi_sync", "itapi", "pic", itapi_sync, ok_itapi, False, True),
     )
 }
 #: fast variants (image by URL: no base64 to decode), for the RSS and soak mixes
