@@ -26,7 +26,7 @@ from urllib.parse import unquote_plus
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from simulator.keys import RAW_BODY, SIM
+from simulator.keys import RAW_BODY, sim_of
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -111,7 +111,7 @@ async def read_capped(request: web.Request, max_bytes: int | None) -> bytes:
     """The whole body, its Content-Encoding undone; with ``max_bytes``, refused from Content-Length
     before reading, while streaming and once decoded. A body slower than ``Settings.body_timeout_s``
     closes the connection (HTTP 408 rendered by the vendor)."""
-    settings = request.config_dict[SIM].settings
+    settings = sim_of(request).settings
     wire = _already_here(request, max_bytes, settings.max_body_bytes)
     if wire is None:
         try:
@@ -198,7 +198,7 @@ async def body_params(request: web.Request, max_bytes: int | None = None) -> Par
         if request.headers.get("Content-Encoding", "").strip().lower() in CODINGS:
             raise EncodingError("a multipart body with a Content-Encoding is not decoded")
         try:
-            async with asyncio.timeout(request.config_dict[SIM].settings.body_timeout_s):
+            async with asyncio.timeout(sim_of(request).settings.body_timeout_s):
                 return await _multipart(request, max_bytes)
         except TimeoutError:
             raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None

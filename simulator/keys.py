@@ -17,3 +17,18 @@ ROUTE_OPS: web.AppKey[dict[object, OpRef]] = web.AppKey("modsim_route_ops")
 CTX: web.RequestKey[RequestCtx] = web.RequestKey("modsim_ctx", RequestCtx)
 #: the body, when a fault rule matching on request fields had to read it before the handler
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("modsim_raw_body", bytes)
+
+
+def root_app(request: web.Request) -> web.Application:
+    """The application ``create_app`` built, for vendor and admin routes alike.
+
+    aiohttp puts the root application first in the matched apps of every request, admin sub-app
+    included. ``request.config_dict[KEY]`` finds the same values, but builds a ChainMapProxy on every
+    access: about 1 us, several times per vendor request (3 % of a face_audit request).
+    """
+    return request.match_info.apps[0]
+
+
+def sim_of(request: web.Request) -> Sim:
+    """The Sim serving ``request``."""
+    return root_app(request)[SIM]

@@ -29,7 +29,7 @@ from aiohttp.typedefs import Handler
 from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.faults import RequestKey, actions
-from simulator.keys import CTX, RAW_BODY, ROUTE_OPS, SIM
+from simulator.keys import CTX, RAW_BODY, ROUTE_OPS, root_app, sim_of
 from simulator.schemas import errors as schema_errors
 from simulator.sim import Sim
 from simulator.vendors.base import OpRef, Vendor
@@ -39,7 +39,7 @@ ADMIN_PREFIX = "/__modsim"
 
 
 def op_of(request: web.Request) -> OpRef | None:
-    return request.config_dict[ROUTE_OPS].get(request.match_info.route)
+    return root_app(request)[ROUTE_OPS].get(request.match_info.route)
 
 
 def _is_admin(request: web.Request) -> bool:
@@ -57,7 +57,7 @@ def json_error(status: int, error: str, detail: Any = None) -> web.Response:
 async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     if _is_admin(request):
         return await errors(request, handler)
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     t0 = time.perf_counter()
     ctx = RequestCtx(
         request_id=sim.rng.hex(32),
@@ -185,7 +185,7 @@ def _bare_ctx(request: web.Request) -> RequestCtx:
 
 
 def _vendor_for(request: web.Request) -> tuple[Sim, str | None, str]:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     ctx: RequestCtx | None = request.get(CTX)
     if ctx is not None and ctx.vendor:
         return sim, ctx.vendor, ctx.operation or ""
@@ -241,7 +241,7 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx: RequestCtx | None = request.get(CTX)
     if ctx is None or ctx.vendor is None or ctx.operation is None:  # admin, or no vendor's path
         return await handler(request)
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     vendor = sim.vendors[ctx.vendor]
     if (request.content_length or 0) > sim.settings.max_body_bytes:
         raise vendor.oversize_error(ctx.operation)

@@ -19,7 +19,7 @@ from aiohttp.typedefs import Handler
 from simulator import __version__
 from simulator.admin import har, openapi
 from simulator.errors import AdminError
-from simulator.keys import SIM
+from simulator.keys import sim_of
 from simulator.scenarios.loader import ScenarioRule
 from simulator.scenarios.model import Scenario
 from simulator.schemas import errors as schema_errors
@@ -41,7 +41,7 @@ def _loopback(remote: str | None) -> bool:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    settings = request.config_dict[SIM].settings
+    settings = sim_of(request).settings
     if not settings.admin_allow_remote and not _loopback(request.remote):
         raise AdminError(403, "forbidden", "the admin API answers loopback clients only (admin_allow_remote)")
     if settings.admin_token is not None:
@@ -64,7 +64,7 @@ async def _body(request: web.Request, schema: str) -> Any:
 
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     return web.json_response(
         {
             "status": "ok",
@@ -80,25 +80,25 @@ async def health(request: web.Request) -> web.Response:
 @routes.get("/openapi.json")
 async def openapi_json(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of every vendor endpoint, with this server as ``servers[0]``."""
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     return web.json_response(openapi.document(sim.vendors.values(), str(request.url.origin())), dumps=_dumps)
 
 
 @routes.post("/reset")
 async def reset(request: web.Request) -> web.Response:
-    request.config_dict[SIM].reset()
+    sim_of(request).reset()
     return web.json_response({"status": "reset"})
 
 
 @routes.get("/clock")
 async def clock_get(request: web.Request) -> web.Response:
-    return web.json_response(request.config_dict[SIM].clock.snapshot())
+    return web.json_response(sim_of(request).clock.snapshot())
 
 
 @routes.post("/clock")
 async def clock_post(request: web.Request) -> web.Response:
     body = await _body(request, "admin/clock.request")
-    clock = request.config_dict[SIM].clock
+    clock = sim_of(request).clock
     if "set" in body:
         clock.set(float(body["set"]))
     if "advance_s" in body:
@@ -117,9 +117,7 @@ async def journal_get(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         raise AdminError(400, "invalid_request", "limit must be an integer") from exc
     filters = {k: q[k] for k in ("operation", "credential", "request_id") if q.get(k)}
-    entries = request.config_dict[SIM].state.journal.query(
-        vendor=q.get("vendor") or None, limit=limit, **filters
-    )
+    entries = sim_of(request).state.journal.query(vendor=q.get("vendor") or None, limit=limit, **filters)
     fmt = q.get("format", "json")
     if fmt == "jsonl":
         text = "".join(_dumps(e) + "\n" for e in entries)
@@ -133,7 +131,7 @@ async def journal_get(request: web.Request) -> web.StreamResponse:
 
 @routes.delete("/journal")
 async def journal_clear(request: web.Request) -> web.Response:
-    request.config_dict[SIM].state.journal.clear()
+    sim_of(request).state.journal.clear()
     return web.json_response({"entries": []})
 
 
@@ -143,7 +141,7 @@ def _faults_body(sim_faults: Any) -> web.Response:
 
 @routes.get("/faults")
 async def faults_get(request: web.Request) -> web.Response:
-    return _faults_body(request.config_dict[SIM].faults)
+    return _faults_body(sim_of(request).faults)
 
 
 async def _fault_specs(request: web.Request) -> list[dict[str, Any]]:
@@ -154,28 +152,28 @@ async def _fault_specs(request: web.Request) -> list[dict[str, Any]]:
 
 @routes.post("/faults")
 async def faults_replace(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     sim.faults.replace(await _fault_specs(request))
     return _faults_body(sim.faults)
 
 
 @routes.patch("/faults")
 async def faults_append(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     sim.faults.append(await _fault_specs(request))
     return _faults_body(sim.faults)
 
 
 @routes.delete("/faults")
 async def faults_clear(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     sim.faults.clear()
     return _faults_body(sim.faults)
 
 
 @routes.delete("/faults/{id}")
 async def faults_delete(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     if not sim.faults.delete(request.match_info["id"]):
         raise AdminError(404, "not_found", f"no fault rule {request.match_info['id']!r}")
     return _faults_body(sim.faults)
@@ -184,13 +182,13 @@ async def faults_delete(request: web.Request) -> web.Response:
 @routes.get("/credentials")
 async def credentials_get(request: web.Request) -> web.Response:
     vendor = request.query.get("vendor") or None
-    creds = request.config_dict[SIM].state.credentials.all(vendor)
+    creds = sim_of(request).state.credentials.all(vendor)
     return web.json_response({"credentials": [c.to_dict() for c in creds]})
 
 
 @routes.post("/credentials")
 async def credentials_put(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     body = await _body(request, "admin/credential.request")
     if body["vendor"] not in sim.vendors:
         raise AdminError(400, "invalid_request", f"unknown vendor {body['vendor']!r}")
@@ -201,7 +199,7 @@ async def credentials_put(request: web.Request) -> web.Response:
 
 @routes.delete("/credentials/{vendor}/{id}")
 async def credentials_delete(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     if not sim.state.credentials.delete(request.match_info["vendor"], request.match_info["id"]):
         raise AdminError(404, "not_found", "no such credential")
     return web.json_response({"deleted": True})
@@ -209,7 +207,7 @@ async def credentials_delete(request: web.Request) -> web.Response:
 
 @routes.get("/scenarios")
 async def scenarios_get(request: web.Request) -> web.Response:
-    scenarios = request.config_dict[SIM].state.scenarios
+    scenarios = sim_of(request).state.scenarios
     return web.json_response(
         {
             "scenarios": [
@@ -224,18 +222,18 @@ async def scenarios_get(request: web.Request) -> web.Response:
 async def scenarios_put(request: web.Request) -> web.Response:
     body = await _body(request, "scenario.schema")
     scenario = Scenario.from_dict(body)
-    request.config_dict[SIM].state.scenarios[scenario.name] = scenario
+    sim_of(request).state.scenarios[scenario.name] = scenario
     return web.json_response({"name": scenario.name}, status=201)
 
 
 @routes.get("/queue")
 async def queue_get(request: web.Request) -> web.Response:
-    return web.json_response({"queue": [q.to_dict() for q in request.config_dict[SIM].state.queue]})
+    return web.json_response({"queue": [q.to_dict() for q in sim_of(request).state.queue]})
 
 
 @routes.post("/queue")
 async def queue_add(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     body = await _body(request, "admin/queue.request")
     if body["scenario"] not in sim.state.scenarios:
         raise AdminError(400, "invalid_request", f"unknown scenario {body['scenario']!r}")
@@ -252,7 +250,7 @@ async def queue_add(request: web.Request) -> web.Response:
 
 @routes.delete("/queue")
 async def queue_clear(request: web.Request) -> web.Response:
-    request.config_dict[SIM].state.queue.clear()
+    sim_of(request).state.queue.clear()
     return web.json_response({"queue": []})
 
 
@@ -275,12 +273,12 @@ def _rules_body(rules: list[ScenarioRule]) -> web.Response:
 
 @routes.get("/rules")
 async def rules_get(request: web.Request) -> web.Response:
-    return _rules_body(request.config_dict[SIM].state.rules)
+    return _rules_body(sim_of(request).state.rules)
 
 
 @routes.patch("/rules")
 async def rules_append(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     body = await _body(request, "admin/rules.request")
     for r in body["rules"]:
         if r.get("scenario") and r["scenario"] not in sim.state.scenarios:
@@ -300,7 +298,7 @@ async def rules_append(request: web.Request) -> web.Response:
 
 @routes.delete("/rules")
 async def rules_reset(request: web.Request) -> web.Response:
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     sim.state.rules = list(sim.fixtures.rules)
     return _rules_body(sim.state.rules)
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from simulator.forms import BodyTooLarge, EncodingError, Params, body_params, parse_qs_strict
-from simulator.keys import CTX, SIM
+from simulator.keys import CTX, sim_of
 from simulator.vendors.aioasis import models
 from simulator.vendors.aioasis.envelope import response, success_body
 from simulator.vendors.aioasis.errors import AioasisError
@@ -43,7 +43,7 @@ def claimed_appkey(request: web.Request) -> str | None:
 
 
 async def touxiangshenhe(request: web.Request) -> web.Response:
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     if request.method not in (*READS_QUERY, "POST"):
         ctx.note(f"method {request.method} is not served by the API")
         raise AioasisError("10003")

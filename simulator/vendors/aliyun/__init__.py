@@ -115,10 +115,10 @@ class AliyunVendor(Vendor):
 
 
 async def _list_tasks(request: web.Request) -> web.Response:
-    from simulator.keys import SIM
+    from simulator.keys import sim_of
     from simulator.vendors.aliyun.scan import task_store
 
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     now = sim.clock.now()
     return web.json_response(
         {
@@ -138,9 +138,9 @@ async def _list_tasks(request: web.Request) -> web.Response:
 
 
 async def _face_library(request: web.Request) -> web.Response:
-    from simulator.keys import SIM
+    from simulator.keys import sim_of
 
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     libs = sim.state.vendor_state("aliyun").get("faces", {})
     return web.json_response(
         {

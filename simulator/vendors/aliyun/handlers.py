@@ -16,7 +16,7 @@ from aiohttp import web
 
 from simulator.context import RequestCtx
 from simulator.forms import BodyTooLarge, read_capped
-from simulator.keys import CTX, SIM
+from simulator.keys import CTX, sim_of
 from simulator.sim import Sim
 from simulator.state import Credential
 from simulator.vendors.aliyun import callbacks, faces, gateway, scan
@@ -64,7 +64,7 @@ async def _read(request: web.Request, sim: Sim, ctx: RequestCtx) -> bytes:
 
 def green(fn: Op) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        sim, ctx = request.config_dict[SIM], request[CTX]
+        sim, ctx = sim_of(request), request[CTX]
         rid = request_id(ctx.request_id)
         settings = scan.settings_of(sim)
         try:
@@ -158,7 +158,7 @@ search_person = green(_search_person)
 
 async def unknown_api(request: web.Request) -> web.Response:
     """Any other path under /green/, or a known path with another method: routing fails first."""
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     ctx.auth("not_checked", f"no Green 2018-05-09 API at {request.method} {request.path[:200]}")
     raise PopError("InvalidApi.NotFound").annotate(
         request_id(ctx.request_id),

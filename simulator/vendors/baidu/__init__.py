@@ -105,9 +105,9 @@ class BaiduVendor(Vendor):
 
 
 async def _revoke(request: web.Request) -> web.Response:
-    from simulator.keys import SIM
+    from simulator.keys import sim_of
 
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     try:
         body = await request.json()
     except ValueError as exc:
@@ -118,9 +118,9 @@ async def _revoke(request: web.Request) -> web.Response:
 
 
 async def _list_tokens(request: web.Request) -> web.Response:
-    from simulator.keys import SIM
+    from simulator.keys import sim_of
 
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     return web.json_response({"tokens": [t.to_dict() for t in auth.tokens(sim).values()]})
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from simulator.context import RequestCtx
 from simulator.forms import EncodingError, body_params, query_params
-from simulator.keys import CTX, SIM
+from simulator.keys import CTX, sim_of
 from simulator.state import Credential
 from simulator.vendors.baidu import auth, censor, models
 from simulator.vendors.baidu.envelope import oauth_response, rest_response
@@ -15,7 +15,7 @@ from simulator.vendors.baidu.errors import BaiduError
 
 async def token(request: web.Request) -> web.Response:
     """Any method; parameters in the query (Python/PHP SDKs) or a POST form body (Java SDK); query wins."""
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     try:
         params = query_params(request)
         if request.method == "POST":
@@ -29,7 +29,7 @@ async def token(request: web.Request) -> web.Response:
 
 async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx, Credential]:
     """Token first (from the query, before the body is read), then the UTF-8 form body."""
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     try:
         query = query_params(request)
     except EncodingError as exc:
@@ -47,17 +47,17 @@ async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, 
 
 async def face_audit(request: web.Request) -> web.Response:
     form, ctx, cred = await _authed_form(request, "face_audit")
-    return rest_response(await models.face_audit(request.config_dict[SIM], ctx, cred.id, form))
+    return rest_response(await models.face_audit(sim_of(request), ctx, cred.id, form))
 
 
 async def detect_gif(request: web.Request) -> web.Response:
     form, ctx, cred = await _authed_form(request, "detect_gif")
-    return rest_response(censor.detect_gif(request.config_dict[SIM], ctx, cred.id, form.get("image", "")))
+    return rest_response(censor.detect_gif(sim_of(request), ctx, cred.id, form.get("image", "")))
 
 
 async def spam(request: web.Request) -> web.Response:
     form, ctx, cred = await _authed_form(request, "spam")
-    return rest_response(censor.spam(request.config_dict[SIM], ctx, cred.id, form.get("content")))
+    return rest_response(censor.spam(sim_of(request), ctx, cred.id, form.get("content")))
 
 
 async def unknown_method(request: web.Request) -> web.Response:

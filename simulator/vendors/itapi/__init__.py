@@ -88,10 +88,10 @@ class ItapiVendor(Vendor):
 
 
 async def _list_tasks(request: web.Request) -> web.Response:
-    from simulator.keys import SIM
+    from simulator.keys import sim_of
     from simulator.vendors.itapi.models import settings_of, tasks_of
 
-    sim = request.config_dict[SIM]
+    sim = sim_of(request)
     store = tasks_of(sim)
     return web.json_response(
         {"tasks": store.snapshot(sim.clock.now(), settings_of(sim).tasks)}, dumps=envelope.dumps

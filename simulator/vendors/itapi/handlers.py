@@ -11,13 +11,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator.forms import BodyTooLarge, EncodingError, body_params, query_params
-from simulator.keys import CTX, SIM
+from simulator.keys import CTX, sim_of
 from simulator.vendors.itapi import envelope, models
 from simulator.vendors.itapi.errors import ItapiError
 
 
 async def _params(request: web.Request) -> dict[str, str]:
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     try:
         params = query_params(request)
         if request.method == "POST":
@@ -33,10 +33,10 @@ async def _params(request: web.Request) -> dict[str, str]:
 
 async def pic(request: web.Request) -> web.Response:
     params = await _params(request)
-    body = await models.submit(request.config_dict[SIM], request[CTX], params, user_ip=request.remote)
+    body = await models.submit(sim_of(request), request[CTX], params, user_ip=request.remote)
     return envelope.response(body)
 
 
 async def result(request: web.Request) -> web.Response:
     params = await _params(request)
-    return envelope.response(models.result(request.config_dict[SIM], request[CTX], params))
+    return envelope.response(models.result(sim_of(request), request[CTX], params))

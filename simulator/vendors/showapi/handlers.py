@@ -16,7 +16,7 @@ from aiohttp import web
 
 from simulator.context import RequestCtx
 from simulator.forms import BodyTooLarge, EncodingError, body_params, query_params
-from simulator.keys import CTX, SIM
+from simulator.keys import CTX, sim_of
 from simulator.sim import Sim
 from simulator.vendors.baidu.errors import BaiduError
 from simulator.vendors.showapi import auth, models
@@ -60,7 +60,7 @@ def _wants_gzip(params: dict[str, str]) -> bool:
 
 async def api(request: web.Request) -> web.Response:
     """``/2054-1``, ``/2054-2``, ``/2054-3``: any method."""
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     operation = ctx.operation or ""
     params, files = await read_params(request, sim, ctx)
     gzip = _wants_gzip(params)
@@ -79,7 +79,7 @@ async def api(request: web.Request) -> web.Response:
 async def unknown_api(request: web.Request) -> web.Response:
     """``/<digits>-<digits>`` that is not a 2054-x connector: -6, before any parameter check (even
     undecodable parameters); compressed when ``showapi_res_gzip=1`` could be read."""
-    sim, ctx = request.config_dict[SIM], request[CTX]
+    sim, ctx = sim_of(request), request[CTX]
     ctx.auth("not_checked", f"no API {request.path.lstrip('/')!r} on this gateway")
     try:
         params, _ = await read_params(request, sim, ctx)
