@@ -32,11 +32,12 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
     for vendor in sim.vendors.values():
         for r in vendor.routes():
             route = app.router.add_route(r.method, r.path, r.handler)
-            ops[route] = OpRef(vendor.name, r.operation)
+            ref = OpRef(vendor.name, r.operation, r.kind, r.content)
+            ops[route] = ref
             if r.method == "GET":
                 # aiohttp adds a HEAD twin for GET routes; it belongs to the same operation
                 for other in route.resource or ():
-                    ops.setdefault(other, OpRef(vendor.name, r.operation))
+                    ops.setdefault(other, ref)
     app[ROUTE_OPS] = ops
     app.on_shutdown.append(_shutdown_vendors)
     app.add_subapp("/__modsim/", create_admin_app(list(sim.vendors.values())))

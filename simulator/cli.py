@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("image", help="write an image carrying a scenario marker")
     i.add_argument("--scenario", default=None, help="scenario name to embed (none: a plain image)")
+    i.add_argument(
+        "--fixtures",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="fixture directory defining more scenarios (repeatable); the name must exist in them or the built-ins",
+    )
     i.add_argument("--format", default="png", choices=["png", "jpeg", "gif", "bmp"])
     i.add_argument("--size", type=_size, default=(256, 256), help="WxH (default 256x256)")
     i.add_argument("--frames", type=int, default=1, help="GIF frames (default 1)")
@@ -206,15 +214,21 @@ def _image(args: argparse.Namespace) -> int:
     from simulator.content import make_image
 
     if args.scenario:
+        from simulator.names import unknown_text
         from simulator.resources import builtin_dir
-        from simulator.scenarios.loader import load_dirs
+        from simulator.scenarios.loader import FixtureError, load_dirs
 
-        known = load_dirs([builtin_dir("fixtures")]).scenarios
+        try:
+            known = load_dirs([builtin_dir("fixtures"), *(args.fixtures or [])]).scenarios
+        except FixtureError as exc:
+            print(f"modsim: cannot load fixtures: {exc}", file=sys.stderr)
+            return 2
         if args.scenario not in known:
+            where = "the built-in or --fixtures scenarios" if args.fixtures else "the built-in scenarios"
             print(
-                f"modsim: note: {args.scenario!r} is not a built-in scenario (define it in your fixtures)",
-                file=sys.stderr,
+                f"modsim: {unknown_text('scenario', args.scenario, known)} (among {where})", file=sys.stderr
             )
+            return 2
     try:
         data = make_image(args.scenario, args.format, args.size, args.frames)
     except ValueError as exc:

@@ -55,8 +55,12 @@ def _queue_body(
     return body
 
 
-def _clock_body(advance_s: float | None, freeze: bool | None, set_to: float | None) -> dict[str, Any]:
+def _clock_body(
+    advance_s: float | None, freeze: bool | None, set_to: float | None, skew_s: float | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {}
+    if skew_s is not None:
+        body["skew_s"] = skew_s
     if set_to is not None:
         body["set"] = set_to
     if advance_s is not None:
@@ -100,9 +104,15 @@ class ModsimClient:
         self.request("POST", "/reset")
 
     def clock(
-        self, advance_s: float | None = None, freeze: bool | None = None, set_to: float | None = None
+        self,
+        advance_s: float | None = None,
+        freeze: bool | None = None,
+        set_to: float | None = None,
+        skew_s: float | None = None,
     ) -> dict[str, Any]:
-        body = _clock_body(advance_s, freeze, set_to)
+        """Age server state (``advance_s``, ``freeze``, ``set_to``) or see clients' timestamps as
+        ``skew_s`` seconds off; no argument: read the clock."""
+        body = _clock_body(advance_s, freeze, set_to, skew_s)
         out: dict[str, Any] = self.request("POST", "/clock", body) if body else self.request("GET", "/clock")
         return out
 
@@ -189,9 +199,13 @@ class AsyncModsimClient:
         await self.request("POST", "/reset")
 
     async def clock(
-        self, advance_s: float | None = None, freeze: bool | None = None, set_to: float | None = None
+        self,
+        advance_s: float | None = None,
+        freeze: bool | None = None,
+        set_to: float | None = None,
+        skew_s: float | None = None,
     ) -> dict[str, Any]:
-        body = _clock_body(advance_s, freeze, set_to)
+        body = _clock_body(advance_s, freeze, set_to, skew_s)
         out: dict[str, Any] = await (
             self.request("POST", "/clock", body) if body else self.request("GET", "/clock")
         )

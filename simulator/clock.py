@@ -1,19 +1,50 @@
-"""The simulator clock: every expiry, timestamp window, quota and job age reads it and nothing else.
+"""The simulator clock: it ages server-side state (token expiry, async task ageing and retention,
+quota windows, nonce memory) and nothing else reads another time.
 
 Real time by default. The admin API can offset it (``advance``), freeze it at the current simulated
 instant, or set it to an absolute instant. A frozen clock still moves when advanced.
+
+Clients' own timestamps (Alibaba Cloud ``Date``/``x-acs-date``, showapi ``showapi_timestamp``) are a
+separate matter (``client_time``): a timestamp is accepted when it is within the vendor's window of
+*either* the wall clock (a real-time client, whatever the simulator clock says) or the simulator
+clock (a client whose own time is faked to match a set or frozen simulator clock). Rehearsing a
+client with a wrong clock has its own control, ``skew_s``: the simulator sees every client
+timestamp as that many seconds off. A client that really sends a stale timestamp is refused as the
+vendor would.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+WALL = "wall clock"
+SIMULATOR = "simulator clock"
+
+
+@dataclass(frozen=True)
+class ClientTime:
+    """A client timestamp compared with the clocks: ``reading`` is the one it was compared with (the
+    nearer one), ``delta_s`` the client's time (skew applied) minus that reading."""
+
+    ok: bool
+    reading: str
+    delta_s: float
+    skew_s: float
+
+    def describe(self, window_s: float) -> str:
+        skew = f" after a skew of {self.skew_s:+g} s" if self.skew_s else ""
+        verdict = "within" if self.ok else "outside"
+        return f"{self.delta_s:+.0f} s from the {self.reading}{skew}, {verdict} ±{window_s:g} s"
 
 
 class Clock:
     def __init__(self) -> None:
         self._offset = 0.0
         self._frozen_at: float | None = None
+        #: seconds added to every client timestamp before it is compared (``POST /clock {"skew_s"}``)
+        self.skew_s = 0.0
 
     def now(self) -> float:
         """Simulated Unix time in seconds."""
@@ -51,9 +82,17 @@ class Clock:
             self._offset = self._frozen_at - time.time()
             self._frozen_at = None
 
+    def client_time(self, stamp: float, window_s: float) -> ClientTime:
+        """Is a client's timestamp within ``window_s`` of the wall clock or the simulator clock?"""
+        seen = stamp + self.skew_s
+        wall, sim = time.time(), self.now()
+        best = min(((WALL, seen - wall), (SIMULATOR, seen - sim)), key=lambda r: abs(r[1]))
+        return ClientTime(abs(best[1]) <= window_s, best[0], best[1], self.skew_s)
+
     def reset(self) -> None:
         self._offset = 0.0
         self._frozen_at = None
+        self.skew_s = 0.0
 
     def snapshot(self) -> dict[str, object]:
         now = self.now()
@@ -62,4 +101,6 @@ class Clock:
             "iso": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
             "offset_s": round(self.offset, 3),
             "frozen": self.frozen,
+            "wall": time.time(),
+            "skew_s": self.skew_s,
         }

@@ -5,6 +5,7 @@ Handlers and models fill it in (models receive it as a plain object; they never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +18,12 @@ class RequestCtx:
     path: str
     query: str
     remote: str | None
+    #: the request's headers (read-only; for error envelopes that echo the Host, the Accept)
+    headers: Mapping[str, str] | None = None
     vendor: str | None = None
     operation: str | None = None
+    #: the operation's kind (``vendors.base``: business, credential, routing)
+    op_kind: str = "business"
     credential: str | None = None
     #: the credential id the request names (query/headers, before any check): for error envelopes
     claimed_credential: str | None = None
@@ -29,6 +34,9 @@ class RequestCtx:
     scenario_source: list[str] = field(default_factory=list)
     fault: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: what the caller should know (an unknown marker, a rule reaching an operation it cannot render):
+    #: journalled and sent as ``X-Modsim-Warning`` response headers
+    warnings: list[str] = field(default_factory=list)
     error: str | None = None
     traceback: str | None = None
 
@@ -40,3 +48,7 @@ class RequestCtx:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)

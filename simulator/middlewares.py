@@ -36,6 +36,7 @@ from simulator.vendors.base import OpRef, Vendor
 
 log = logging.getLogger("modsim")
 ADMIN_PREFIX = "/__modsim"
+WARNING_HEADER = "X-Modsim-Warning"
 
 
 def op_of(request: web.Request) -> OpRef | None:
@@ -66,17 +67,18 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         path=request.path,
         query=request.query_string[:2048],
         remote=request.remote,
+        headers=request.headers,
     )
     ref = op_of(request)
     if ref is not None:
-        ctx.vendor, ctx.operation = ref.vendor, ref.operation
+        ctx.vendor, ctx.operation, ctx.op_kind = ref.vendor, ref.operation, ref.kind
     request[CTX] = ctx
     status: int | None = None
     exchange: dict[str, Any] = {}
     try:
         resp = await errors(request, handler)
         status = resp.status
-        resp.headers.setdefault("X-Modsim-Request-Id", ctx.request_id)
+        stamp(resp, ctx)
         if sim.settings.validate_responses and ref is not None:
             _check_schema(sim, ctx, ref, resp)
         exchange = _exchange(request, resp, sim.settings.journal_body_bytes)
@@ -86,6 +88,23 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     finally:
         _record(sim, ctx, status, (time.perf_counter() - t0) * 1000, exchange)
+
+
+def _header_text(text: str) -> str:
+    """One header value: ASCII (``\\uXXXX`` escapes), one line, at most 300 characters."""
+    return (
+        text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")[:300]
+    )
+
+
+def stamp(resp: web.StreamResponse, ctx: RequestCtx) -> None:
+    """The request id and the warnings, as headers of a response not yet sent."""
+    if resp.prepared:
+        return
+    resp.headers.setdefault("X-Modsim-Request-Id", ctx.request_id)
+    if ctx.warnings and WARNING_HEADER not in resp.headers:
+        for w in ctx.warnings[:5]:
+            resp.headers.add(WARNING_HEADER, _header_text(w))
 
 
 def _snippet(raw: bytes | None, limit: int) -> dict[str, Any]:
@@ -154,6 +173,8 @@ def _record(
         "latency_ms": round(latency_ms, 3),
         "notes": ctx.notes,
     }
+    if ctx.warnings:
+        entry["warnings"] = ctx.warnings
     if exchange:
         entry["exchange"] = exchange
     if ctx.error:
@@ -181,7 +202,9 @@ def _render_vendor_error(
 
 
 def _bare_ctx(request: web.Request) -> RequestCtx:
-    return RequestCtx("", 0.0, request.method, request.path, request.query_string, request.remote)
+    return RequestCtx(
+        "", 0.0, request.method, request.path, request.query_string, request.remote, request.headers
+    )
 
 
 def _vendor_for(request: web.Request) -> tuple[Sim, str | None, str]:
@@ -255,17 +278,26 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
             raw = await request.read()
             request[RAW_BODY] = raw
         fields = actions.request_fields(request.query_string, raw, request.content_type)
-    picked = sim.faults.pick(RequestKey(ctx.vendor, ctx.operation, claimed, fields))
+    picked = sim.faults.pick(RequestKey(ctx.vendor, ctx.operation, claimed, fields, ctx.op_kind))
     if picked is None:
         return await handler(request)
     rule, action = picked
     ctx.fault = {"rule": rule.id, "action": action}
     kind = action["type"]
     if kind in actions.AFTER:
-        return await actions.after(request, await handler(request), action)
+        resp = await handler(request)
+        stamp(resp, ctx)
+        return await actions.after(request, resp, action)
     if kind == "latency":
         delay = actions.latency_ms(action, rule.draw())
         ctx.fault["latency_ms"] = round(delay, 3)
+        deadline = vendor.deadline(ctx.operation, sim)
+        if deadline is not None and delay / 1000 > deadline[0]:
+            await asyncio.sleep(deadline[0])
+            ctx.note(
+                f"held {delay / 1000:g} s, past the vendor's {deadline[0]:g} s limit: its timeout answer"
+            )
+            raise deadline[1]
         await asyncio.sleep(delay / 1000)
         return await handler(request)
     if kind == "error":

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
+from simulator.names import closest
 from simulator.resources import builtin_dir
 
 BASE = "https://modsim.invalid/schemas/"
@@ -36,12 +37,21 @@ def validator(name: str) -> Draft202012Validator:
 
 
 def errors(name: str, instance: Any) -> list[str]:
-    """Human-readable validation errors, empty when valid."""
+    """Human-readable validation errors, empty when valid; a misspelt key names the closest allowed ones."""
     out = []
-    for e in sorted(validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path)):
+    for e in sorted(validator(name).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(str(p) for p in e.absolute_path) or "(root)"
-        out.append(f"{where}: {e.message}")
+        out.append(f"{where}: {e.message}{_closest_keys(e)}")
     return out
+
+
+def _closest_keys(e: ValidationError) -> str:
+    if e.validator != "additionalProperties" or not isinstance(e.instance, dict):
+        return ""
+    allowed = list(e.schema.get("properties", {}) if isinstance(e.schema, dict) else {})
+    extra = [k for k in e.instance if k not in allowed]
+    hints = [f"{k!r} -> {', '.join(near)}" for k in extra if (near := closest(str(k), allowed, 2))]
+    return f" (closest: {'; '.join(hints)})" if hints else ""
 
 
 def validate(name: str, instance: Any) -> None:

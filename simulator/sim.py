@@ -6,13 +6,16 @@ from pathlib import Path
 
 from simulator.clock import Clock
 from simulator.faults import FaultEngine
+from simulator.names import UnknownName, Unrenderable
 from simulator.registry import vendors
 from simulator.resources import builtin_dir
 from simulator.rng import Rng
-from simulator.scenarios.loader import load_dirs
+from simulator.scenarios.loader import FixtureError, Origin, load_dirs, locate
+from simulator.scenarios.model import Scenario
 from simulator.scenarios.text import Lexicon
 from simulator.settings import Settings
 from simulator.state import State
+from simulator.vendors.base import BUSINESS, Route, Vendor
 
 
 class Sim:
@@ -25,12 +28,71 @@ class Sim:
         self.fixtures = load_dirs(dirs)
         self.state = State(self.fixtures, settings.journal_size)
         self.lexicon = Lexicon(self.fixtures.lexicon)
-        self.faults = FaultEngine(settings.seed)
-        self.faults.replace(self.fixtures.faults)
         self.vendors = vendors()
+        self._check_fixtures()
+        self.faults = self._fault_engine()
         self.schema_violations: list[dict[str, object]] = []
         for v in self.vendors.values():
             v.configure(self)
+
+    def _fault_engine(self) -> FaultEngine:
+        engine = FaultEngine(self.settings.seed, check=self.targets)
+        engine.replace(self.fixtures.faults)
+        return engine
+
+    def _check_fixtures(self) -> None:
+        """Every vendor, operation and scenario a fixture names exists (``file:line`` when one does not)."""
+        fs = self.fixtures
+
+        def fail(origin: Origin | None, what: str, exc: Exception) -> FixtureError:
+            return FixtureError(f"{locate(origin) if origin else 'fixtures'}: {what}: {exc}")
+
+        for (vendor, cid), _ in fs.credentials.items():
+            if vendor not in self.vendors:
+                exc = UnknownName("vendor", vendor, self.vendors)
+                raise fail(fs.origins.get(("credential", vendor, cid)), f"credential {cid!r}", exc)
+        for section in ("vendors", "quotas"):
+            for vendor in getattr(fs, section):
+                if vendor not in self.vendors:
+                    exc = UnknownName("vendor", vendor, self.vendors)
+                    raise fail(fs.origins.get((section, vendor)), f"{section}.{vendor}", exc)
+        for rule in fs.rules:
+            try:
+                self.targets(rule.match.get("vendor"), rule.match.get("operation"))
+            except UnknownName as exc:
+                raise fail(rule.origin, f"rule {rule.name or rule.match}", exc) from exc
+        for spec, origin in zip(fs.faults, fs.fault_origins, strict=True):
+            try:
+                self.targets(spec.get("vendor"), spec.get("operation"))
+            except UnknownName as exc:
+                raise fail(origin, "fault", exc) from exc
+
+    def targets(self, vendor: str | None, operation: str | None) -> list[tuple[Vendor, Route]]:
+        """The operations a rule naming ``vendor`` and ``operation`` (None: any) reaches: without an
+        operation, the business operations only. ``UnknownName`` (with the closest names) on a typo."""
+        if vendor is not None and vendor not in self.vendors:
+            raise UnknownName("vendor", vendor, self.vendors)
+        pool = [self.vendors[vendor]] if vendor is not None else list(self.vendors.values())
+        if operation is None:
+            return [(v, r) for v in pool for r in v.operations().values() if r.kind == BUSINESS]
+        found = [(v, v.operations()[operation]) for v in pool if operation in v.operations()]
+        if not found:
+            known = {op for v in pool for op in v.operations()}
+            raise UnknownName(f"{vendor} operation" if vendor else "operation", operation, known)
+        return found
+
+    def scenario_for(self, name: str, vendor: str | None = None, operation: str | None = None) -> Scenario:
+        """The scenario ``name``, checked usable by some operation ``vendor``/``operation`` reaches
+        (``UnknownName``, ``Unrenderable``)."""
+        s = self.state.scenarios.get(name)
+        if s is None:
+            raise UnknownName("scenario", name, self.state.scenarios)
+        reach = self.targets(vendor, operation)
+        if not any(s.lacks(r.content) is None for _, r in reach):
+            ops = ", ".join(f"{v.name} {r.operation}" for v, r in reach[:6])
+            why = s.lacks(reach[0][1].content) if reach else "no operation"
+            raise Unrenderable(f"{why}: {ops} cannot render it")
+        return s
 
     @property
     def proxy_hosts(self) -> tuple[str, ...]:
@@ -42,7 +104,6 @@ class Sim:
         self.clock.reset()
         self.rng.reset()
         self.state.reset()
-        self.faults = FaultEngine(self.settings.seed)
-        self.faults.replace(self.fixtures.faults)
+        self.faults = self._fault_engine()
         for v in self.vendors.values():
             v.configure(self)

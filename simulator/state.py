@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,15 +157,29 @@ class State:
     def vendor_state(self, vendor: str) -> dict[str, Any]:
         return self._vendor_state.setdefault(vendor, {})
 
-    def take_queued(self, vendor: str, operation: str, credential: str | None) -> str | None:
+    def take_queued(
+        self,
+        vendor: str,
+        operation: str,
+        credential: str | None,
+        usable: Callable[[QueuedOutcome], bool] | None = None,
+    ) -> QueuedOutcome | None:
+        """The first queued outcome for this call that ``usable`` accepts, with one use taken (an entry
+        used up leaves the queue). ``give_back`` returns the use when the call fails after all."""
         for q in self.queue:
             if (
                 (q.vendor is None or q.vendor == vendor)
                 and (q.operation is None or q.operation == operation)
                 and (q.credential is None or q.credential == credential)
+                and (usable is None or usable(q))
             ):
                 q.remaining -= 1
                 if q.remaining <= 0:
                     self.queue.remove(q)
-                return q.scenario
+                return q
         return None
+
+    def give_back(self, q: QueuedOutcome) -> None:
+        if q.remaining <= 0 and q not in self.queue:
+            self.queue.insert(0, q)
+        q.remaining += 1

@@ -20,6 +20,7 @@ from simulator import __version__
 from simulator.admin import har, openapi
 from simulator.errors import AdminError
 from simulator.keys import sim_of
+from simulator.names import InvalidName
 from simulator.scenarios.loader import ScenarioRule
 from simulator.scenarios.model import Scenario
 from simulator.schemas import errors as schema_errors
@@ -48,7 +49,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("X-Modsim-Token", "")
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
             raise AdminError(401, "unauthorized", "missing or wrong X-Modsim-Token")
-    return await handler(request)
+    try:
+        return await handler(request)
+    except InvalidName as exc:  # a scenario, vendor or operation that does not exist, or cannot be used
+        raise AdminError(400, "invalid_request", str(exc)) from exc
 
 
 async def _body(request: web.Request, schema: str) -> Any:
@@ -105,6 +109,8 @@ async def clock_post(request: web.Request) -> web.Response:
         clock.advance(float(body["advance_s"]))
     if "freeze" in body:
         clock.freeze(bool(body["freeze"]))
+    if "skew_s" in body:
+        clock.skew_s = float(body["skew_s"])
     return web.json_response(clock.snapshot())
 
 
@@ -235,8 +241,7 @@ async def queue_get(request: web.Request) -> web.Response:
 async def queue_add(request: web.Request) -> web.Response:
     sim = sim_of(request)
     body = await _body(request, "admin/queue.request")
-    if body["scenario"] not in sim.state.scenarios:
-        raise AdminError(400, "invalid_request", f"unknown scenario {body['scenario']!r}")
+    sim.scenario_for(body["scenario"], body.get("vendor"), body.get("operation"))
     q = QueuedOutcome(
         scenario=body["scenario"],
         vendor=body.get("vendor"),
@@ -281,8 +286,11 @@ async def rules_append(request: web.Request) -> web.Response:
     sim = sim_of(request)
     body = await _body(request, "admin/rules.request")
     for r in body["rules"]:
-        if r.get("scenario") and r["scenario"] not in sim.state.scenarios:
-            raise AdminError(400, "invalid_request", f"unknown scenario {r['scenario']!r}")
+        vendor, operation = r["match"].get("vendor"), r["match"].get("operation")
+        if r.get("scenario"):
+            sim.scenario_for(r["scenario"], vendor, operation)
+        else:
+            sim.targets(vendor, operation)
         if "file" in r:
             raise AdminError(400, "invalid_request", "file rules belong in fixture files")
     # admin rules go first: they are the test's intent and should override fixture defaults

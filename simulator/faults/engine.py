@@ -2,7 +2,10 @@
 
 A rule *matches* a request when its ``vendor``/``operation``/``credential`` agree and every entry of
 ``fields`` equals a request parameter of that name (query, form or JSON body at any depth, e.g.
-``{"configId": "7"}`` or ``{"dataId": "img-1"}``). A matching rule then *fires*:
+``{"configId": "7"}`` or ``{"dataId": "img-1"}``). A rule without ``operation`` matches only the
+vendors' business operations: credential endpoints (Baidu's OAuth token, Alibaba Cloud's upload
+credentials) and "no such API" answers are reached only by a rule that names them. A matching rule
+then *fires*:
 
 - with ``sequence`` (a list of actions, ``null`` meaning "answer normally"): the Nth matching
   request *of each credential* gets the Nth entry, then the rule stops firing ("fail, fail, pass");
@@ -17,7 +20,7 @@ A matching rule that does not fire lets later rules try.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +34,8 @@ class RequestKey:
     credential: str | None = None
     #: request parameters by name (all values seen), filled only when some rule matches on fields
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the operation's kind (``vendors.base``): only ``business`` ones match a rule without operation
+    kind: str = "business"
 
 
 @dataclass
@@ -53,7 +58,7 @@ class FaultRule:
     def matches(self, key: RequestKey) -> bool:
         return (
             (self.vendor is None or self.vendor == key.vendor)
-            and (self.operation is None or self.operation == key.operation)
+            and (self.operation == key.operation if self.operation is not None else key.kind == "business")
             and (self.credential is None or self.credential == key.credential)
             and all(want in key.fields.get(name, ()) for name, want in self.fields.items())
         )
@@ -97,8 +102,12 @@ class FaultRule:
 
 
 class FaultEngine:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(
+        self, seed: int = 0, check: Callable[[str | None, str | None], object] | None = None
+    ) -> None:
+        """``check(vendor, operation)`` raises when a rule names a vendor or operation that does not exist."""
         self.seed = seed
+        self._check = check
         self._rules: list[FaultRule] = []
         self._next_id = 1
 
@@ -117,6 +126,8 @@ class FaultEngine:
 
     def _build(self, spec: dict[str, Any]) -> FaultRule:
         validate("admin/fault.schema", spec)
+        if self._check is not None:
+            self._check(spec.get("vendor"), spec.get("operation"))
         rid = spec.get("id") or f"f{self._next_id}"
         self._next_id += 1
         return FaultRule(

@@ -3,10 +3,22 @@
 1. admin-queued outcomes (next N calls for a vendor/operation/credential),
 2. scenario rules (fixtures + admin): ``sha256``, ``url`` glob, ``text`` regex, ``credential``,
    ``vendor``, ``operation`` — every given field must agree,
-3. a marker inside the content (PNG text chunk, JPEG/GIF comment, URL fragment ``#modsim=NAME``),
+3. a marker inside the content (PNG text chunk, JPEG/GIF comment, URL fragment ``#modsim=NAME``,
+   ``[[modsim=NAME]]`` in a text),
 4. a deterministic default derived from the content hash and the seed.
 
-A marker or rule naming an unknown scenario is reported in ``Resolution.note`` and falls through.
+Queued outcomes and rules stand in for the content: a queued outcome is taken *before* a URL is
+loaded (nothing is fetched, and a URL that resolves nowhere still gets the scenario), and when a
+URL cannot be loaded, the first scenario rule that matches without the bytes (``url``, ``text``,
+``credential``, ``vendor``, ``operation``; not ``sha256``) gives the verdict instead of the vendor's
+download error (``standing_in``).
+
+What an operation can render: a text operation (``reads`` TEXT) renders only a scenario's text
+(``Scenario.lacks``). A queued outcome such an operation cannot render is left for a later call; a
+rule or marker that reaches it puts a warning on the journal entry (and on the response's
+``X-Modsim-Warning`` header), and the submitted content decides. A marker naming an unknown
+scenario does the same. Rules and queued outcomes name only existing scenarios (checked when they
+are added).
 """
 
 from __future__ import annotations
@@ -17,9 +29,10 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from simulator.context import RequestCtx
+from simulator.names import unknown_text
 from simulator.rng import Rng
-from simulator.scenarios.model import Face, Porn, Quality, Scenario
-from simulator.state import State
+from simulator.scenarios.model import IMAGE, Face, Porn, Quality, Scenario
+from simulator.state import QueuedOutcome, State
 
 
 @dataclass(frozen=True)
@@ -33,10 +46,24 @@ class ContentRef:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Who asks: the vendor and operation rules match on, the caller's credential, and what the
+    operation analyses (``scenarios.model`` IMAGE or TEXT)."""
+
+    vendor: str
+    operation: str
+    credential: str | None
+    reads: str = IMAGE
+
+
+@dataclass(frozen=True)
 class Resolution:
     scenario: Scenario
     source: str  # queued | rule:<name> | marker | default
-    note: str = ""
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    #: the queued outcome whose use this took (``State.give_back`` when the call fails after all)
+    entry: QueuedOutcome | None = None
 
 
 def rule_matches(
@@ -58,26 +85,103 @@ def rule_matches(
     return True
 
 
-def resolve(
-    state: State, rng: Rng, vendor: str, operation: str, credential: str | None, content: ContentRef
-) -> Resolution:
-    notes = []
-    queued = state.take_queued(vendor, operation, credential)
-    if queued is not None:
-        if queued in state.scenarios:
-            return Resolution(state.scenarios[queued], "queued")
-        notes.append(f"queued scenario {queued!r} unknown")
+def take_queued(state: State, target: Target) -> Resolution | None:
+    """The queued outcome for this call, one use taken; entries this operation cannot render wait."""
+    return _take(state, target)[0]
+
+
+def _take(state: State, target: Target) -> tuple[Resolution | None, tuple[str, ...]]:
+    skipped: list[str] = []
+
+    def usable(q: QueuedOutcome) -> bool:
+        s = state.scenarios.get(q.scenario)
+        if s is None:
+            skipped.append(f"queued scenario {q.scenario!r} unknown: left in the queue")
+            return False
+        why = s.lacks(target.reads)
+        if why is not None:
+            skipped.append(f"queued {q.scenario!r} left in the queue for a later call: {why}")
+            return False
+        return True
+
+    q = state.take_queued(target.vendor, target.operation, target.credential, usable)
+    notes = tuple(dict.fromkeys(skipped))
+    if q is None:
+        return None, notes
+    return Resolution(state.scenarios[q.scenario], "queued", notes, entry=q), notes
+
+
+def _rule_name(rule_name: str, i: int) -> str:
+    return f"rule:{rule_name or i}"
+
+
+def _reaching(s: Scenario, source: str, target: Target) -> tuple[str, ...]:
+    why = s.lacks(target.reads)
+    if why is None:
+        return ()
+    return (f"{source} reaches {target.vendor} {target.operation}, which cannot render it: {why}",)
+
+
+def standing_in(state: State, target: Target, url: str, why: str) -> Resolution | None:
+    """A URL could not be loaded (``why``): the first scenario rule that decides without its bytes."""
+    content = ContentRef(url=url)
     for i, rule in enumerate(state.rules):
-        if rule.scenario and rule_matches(rule.match, vendor, operation, credential, content):
-            if rule.scenario in state.scenarios:
-                return Resolution(state.scenarios[rule.scenario], f"rule:{rule.name or i}")
-            notes.append(f"rule {rule.name or i} names unknown scenario {rule.scenario!r}")
+        if not rule.scenario or "sha256" in rule.match or rule.scenario not in state.scenarios:
+            continue
+        if rule_matches(rule.match, target.vendor, target.operation, target.credential, content):
+            source = _rule_name(rule.name, i)
+            note = f"{url[:200]!r} could not be loaded ({why}): {source} stands in for it"
+            s = state.scenarios[rule.scenario]
+            return Resolution(s, source, (note,), _reaching(s, source, target))
+    return None
+
+
+def resolve(state: State, rng: Rng, target: Target, content: ContentRef, *, queue: bool = True) -> Resolution:
+    """The scenario for one piece of content. ``queue=False``: the queue was consulted already."""
+    notes: tuple[str, ...] = ()
+    if queue:
+        queued, notes = _take(state, target)
+        if queued is not None:
+            return queued
+    warnings: list[str] = []
+    for i, rule in enumerate(state.rules):
+        if rule.scenario and rule_matches(
+            rule.match, target.vendor, target.operation, target.credential, content
+        ):
+            s = state.scenarios.get(rule.scenario)
+            if s is None:  # scenarios are checked when rules are added; a reset can still drop one
+                warnings.append(unknown_text("scenario", rule.scenario, state.scenarios) + f" (rule {i})")
+                continue
+            source = _rule_name(rule.name, i)
+            reach = _reaching(s, source, target)
+            if not reach:
+                return Resolution(s, source, notes)
+            warnings.extend(reach)
+            break
     if content.marker:
-        if content.marker in state.scenarios:
-            return Resolution(state.scenarios[content.marker], "marker")
-        notes.append(f"marker names unknown scenario {content.marker!r}")
+        s = state.scenarios.get(content.marker)
+        if s is None:
+            warnings.append(
+                "marker in the content names an " + unknown_text("scenario", content.marker, state.scenarios)
+            )
+        else:
+            reach = _reaching(s, "marker", target)
+            if not reach:
+                return Resolution(s, "marker", notes)
+            warnings.extend(reach)
     seed_parts = [p for p in (content.sha256, content.url, content.text) if p is not None]
-    return Resolution(default_scenario(rng, *seed_parts), "default", "; ".join(notes))
+    return Resolution(default_scenario(rng, *seed_parts), "default", notes, tuple(warnings))
+
+
+def record(ctx: RequestCtx, res: Resolution) -> Scenario:
+    """Write the scenario, its source, notes and warnings to the request's journal entry."""
+    ctx.scenario.append(res.scenario.name)
+    ctx.scenario_source.append(res.source)
+    for n in res.notes:
+        ctx.note(n)
+    for w in res.warnings:
+        ctx.warn(w)
+    return res.scenario
 
 
 def resolve_recorded(
@@ -88,14 +192,11 @@ def resolve_recorded(
     operation: str,
     credential: str | None,
     content: ContentRef,
+    *,
+    reads: str = IMAGE,
 ) -> Scenario:
-    """``resolve``, with the scenario, its source and any note written to the request's journal entry."""
-    res = resolve(state, rng, vendor, operation, credential, content)
-    ctx.scenario.append(res.scenario.name)
-    ctx.scenario_source.append(res.source)
-    if res.note:
-        ctx.note(res.note)
-    return res.scenario
+    """``resolve``, with the scenario, its source, notes and warnings written to the journal entry."""
+    return record(ctx, resolve(state, rng, Target(vendor, operation, credential, reads), content))
 
 
 def default_scenario(rng: Rng, *identity: str) -> Scenario:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 IDENTITY_KINDS = ("star", "politician", "public", "custom")
+#: what an operation analyses (``vendors.base.Route.content``): ``image`` renders any scenario (its
+#: text lines are the text in the image), ``text`` only a scenario's text, ``none`` no content at all
+IMAGE, TEXT, NO_CONTENT = "image", "text", "none"
 #: the violence/terror labels scenarios use (``terror: [{name: bloody, score: 0.9}]``) and their usual
 #: Chinese names (Baidu's antiterror fine labels; itapi's terror label text)
 TERROR_LABELS = {
@@ -104,6 +107,18 @@ class TextHit:
 
 
 @dataclass(frozen=True)
+class ServiceError:
+    """The vendor's analysis of this content fails inside (seed 001: ``error_code``/``error_msg`` in a
+    ``result[]`` item, "底层服务调用异常码，正常不返回，异常才返回"). ``code``/``msg``: the vendor's
+    per-item code and text (None: each vendor's default); ``service``: the one sub-service that failed
+    (Baidu face_audit's ``data`` key; None: every service)."""
+
+    code: int | None = None
+    msg: str | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str = ""
@@ -122,10 +137,23 @@ class Scenario:
     #: for text content: forced category hits, on top of the word lists
     text_hits: tuple[TextHit, ...] = ()
     tags: tuple[str, ...] = ()
+    service_error: ServiceError | None = None
 
     @property
     def terror_score(self) -> float:
         return max((t.score for t in self.terror), default=0.0)
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text or self.text_hits)
+
+    def lacks(self, reads: str) -> str | None:
+        """None when an operation analysing ``reads`` content can render this scenario; else what is missing."""
+        if reads == TEXT and not self.has_text:
+            return f"scenario {self.name!r} has no text (neither text lines nor text_hits)"
+        if reads == NO_CONTENT:
+            return "the operation analyses no content"
+        return None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Scenario:
@@ -149,6 +177,7 @@ class Scenario:
                 for h in d.get("text_hits", ())
             ),
             tags=tuple(d.get("tags", ())),
+            service_error=ServiceError(**d["service_error"]) if "service_error" in d else None,
         )
 
 

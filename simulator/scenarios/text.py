@@ -5,6 +5,9 @@ Scores are explainable and deterministic:
   a category's score is ``1 - prod(1 - w)`` over its hits, capped at 0.99;
 - a category with no hit gets a low baseline in [0, 0.3) drawn from the text hash and the seed;
 - a scenario's ``text_hits`` (queued, rule or marker) raise a category to at least their score.
+
+A scenario's ``text`` lines are the truth about text content: a text operation given a scenario with
+text lines (queued, a rule, a marker) analyses those lines, not the submitted text (``truth``).
 ``reject``/``review`` thresholds (0.8 / 0.5 by default) turn scores into verdicts.
 
 A text can name its scenario with the marker ``[[modsim=NAME]]`` anywhere in it.
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.rng import Rng
-from simulator.scenarios.model import TextHit
+from simulator.scenarios.model import Scenario, TextHit
 
 WORD_WEIGHT = 0.85
 PATTERN_WEIGHT = 0.6
@@ -76,6 +79,12 @@ class Lexicon:
                 tuple(d.get("words", ())),
                 tuple(patterns),
             )
+
+    def truth(self, scenario: Scenario, rng: Rng, submitted: str = "") -> TextVerdict:
+        """The verdict on a text whose scenario is ``scenario``: its text lines when it has any, else
+        the ``submitted`` text; its ``text_hits`` on top."""
+        text = "\n".join(scenario.text) if scenario.text else submitted
+        return self.analyse(text, rng, scenario.text_hits)
 
     def analyse(self, text: str, rng: Rng, forced: tuple[TextHit, ...] = ()) -> TextVerdict:
         lowered = text.lower()

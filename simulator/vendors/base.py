@@ -13,11 +13,21 @@ from aiohttp import web
 
 from simulator.context import RequestCtx
 from simulator.errors import VendorError
+from simulator.scenarios.model import IMAGE, NO_CONTENT, TEXT
+
+__all__ = ["BUSINESS", "CREDENTIAL", "IMAGE", "NO_CONTENT", "ROUTING", "TEXT", "OpRef", "Route", "Vendor"]
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+#: what an operation is, for rules that do not name one (faults, queued outcomes, scenario rules):
+#: ``business`` operations do the vendor's work and are what a rule without ``operation`` reaches;
+#: ``credential`` operations hand out credentials (Baidu's OAuth token, Alibaba Cloud's upload
+#: credentials) and ``routing`` ones answer "no such API": a rule reaches them only by naming them.
+BUSINESS, CREDENTIAL, ROUTING = "business", "credential", "routing"
 
 
 @dataclass(frozen=True)
@@ -26,12 +36,17 @@ class Route:
     path: str
     handler: Handler
     operation: str
+    kind: str = BUSINESS
+    #: what the operation analyses (``scenarios.model``: IMAGE, TEXT, NO_CONTENT)
+    content: str = IMAGE
 
 
 @dataclass(frozen=True)
 class OpRef:
     vendor: str
     operation: str
+    kind: str = BUSINESS
+    content: str = IMAGE
 
 
 class Vendor(ABC):
@@ -46,6 +61,16 @@ class Vendor(ABC):
 
     @abstractmethod
     def routes(self) -> list[Route]: ...
+
+    def operations(self) -> dict[str, Route]:
+        """Operation name -> its (first) route."""
+        out: dict[str, Route] = {}
+        for r in self.routes():
+            out.setdefault(r.operation, r)
+        return out
+
+    def business_operations(self) -> list[str]:
+        return [op for op, r in self.operations().items() if r.kind == BUSINESS]
 
     @abstractmethod
     def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
@@ -63,6 +88,12 @@ class Vendor(ABC):
     def oversize_error(self, operation: str) -> VendorError:
         """The vendor's answer to a body over the size cap."""
         return self.internal_error(operation)
+
+    def deadline(self, operation: str, sim: Sim) -> tuple[float, VendorError] | None:
+        """How long the vendor lets ``operation`` run before answering a timeout of its own, and that
+        answer (Alibaba Cloud's synchronous image scan: 6 s, then 581). A latency fault longer than
+        the deadline gets this error at the deadline, as a slow service would."""
+        return None
 
     def configure(self, sim: Sim) -> None:
         """Read and validate this vendor's fixture section (``vendors.<name>``); called at start and reset."""

@@ -129,7 +129,13 @@ async def test_match_on_request_field(client: TestClient) -> None:
 
 async def test_match_on_json_field_at_any_depth(client: TestClient) -> None:
     await set_faults(
-        client, {"vendor": "baidu", "fields": {"dataId": "img-2"}, "action": {"type": "error", "code": 2}}
+        client,
+        {
+            "vendor": "baidu",
+            "operation": "unknown_method",  # not a business operation: only a rule naming it reaches it
+            "fields": {"dataId": "img-2"},
+            "action": {"type": "error", "code": 2},
+        },
     )
     resp = await client.post("/rest/2.0/other", json={"tasks": [{"dataId": "img-1"}, {"dataId": "img-2"}]})
     assert (await resp.json())["error_code"] == 2

@@ -1,4 +1,5 @@
-"""The simulator clock: advance, freeze/unfreeze keeping the instant, set, reset, snapshot."""
+"""The simulator clock: advance, freeze/unfreeze keeping the instant, set, reset, snapshot; client
+timestamps checked against the wall clock or the simulator clock, with a skew of their own."""
 
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ def test_snapshot(wall: FakeTime) -> None:
         "iso": "2009-02-13T23:31:30.500000Z",
         "offset_s": round(1_234_567_890.5 - T0, 3),
         "frozen": False,
+        "wall": T0,
+        "skew_s": 0.0,
     }
     c.freeze()
     assert c.snapshot()["frozen"] is True
@@ -123,3 +126,42 @@ def test_real_clock_tracks_wall_time() -> None:
     before = time.time()
     now = c.now()
     assert before - 1 <= now <= time.time() + 1
+
+
+# --- client timestamps ----------------------------------------------------------------------------
+
+
+def test_a_real_time_client_stays_valid_whatever_the_simulator_clock_does(wall: FakeTime) -> None:
+    c = Clock()
+    c.advance(3600)
+    seen = c.client_time(T0 + 3, 900)
+    assert (seen.ok, seen.reading, seen.delta_s) == (True, "wall clock", 3.0)
+    c.freeze()
+    wall.t += 7200
+    assert c.client_time(wall.t, 900).reading == "wall clock"
+    assert c.client_time(wall.t, 900).ok
+
+
+def test_a_client_faked_to_the_simulator_clock_is_accepted(wall: FakeTime) -> None:
+    c = Clock()
+    c.set(T0 - 86400 * 30)
+    seen = c.client_time(T0 - 86400 * 30 + 10, 600)
+    assert (seen.ok, seen.reading, seen.delta_s) == (True, "simulator clock", 10.0)
+
+
+def test_a_stale_timestamp_is_refused_and_says_how_far_off_it_is(wall: FakeTime) -> None:
+    c = Clock()
+    seen = c.client_time(T0 - 1000, 900)
+    assert (seen.ok, seen.reading, seen.delta_s) == (False, "wall clock", -1000.0)
+    assert seen.describe(900) == "-1000 s from the wall clock, outside ±900 s"
+
+
+def test_skew_makes_every_client_timestamp_look_off(wall: FakeTime) -> None:
+    c = Clock()
+    c.skew_s = 1000
+    seen = c.client_time(T0, 900)
+    assert (seen.ok, seen.delta_s) == (False, 1000.0)
+    assert seen.describe(900) == "+1000 s from the wall clock after a skew of +1000 s, outside ±900 s"
+    assert c.client_time(T0 - 1000, 900).ok  # a client 1000 s behind now looks right
+    c.reset()
+    assert c.skew_s == 0 and c.client_time(T0, 900).ok

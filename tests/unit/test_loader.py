@@ -177,7 +177,7 @@ def test_rule_naming_an_unknown_scenario_fails(tmp_path: Path) -> None:
     write(
         tmp_path / "rules.yaml", {"rules": [{"name": "r", "match": {"vendor": "baidu"}, "scenario": "ghost"}]}
     )
-    with pytest.raises(FixtureError, match="rule r names unknown scenario 'ghost'"):
+    with pytest.raises(FixtureError, match=r"rules.yaml:2: rule r names an unknown scenario 'ghost'"):
         load_dirs([tmp_path])
 
 

@@ -9,8 +9,17 @@ import pytest
 from simulator.context import RequestCtx
 from simulator.rng import Rng
 from simulator.scenarios.loader import FixtureSet, ScenarioRule
-from simulator.scenarios.matcher import ContentRef, default_scenario, resolve, resolve_recorded, rule_matches
-from simulator.scenarios.model import Scenario
+from simulator.scenarios.matcher import (
+    ContentRef,
+    Target,
+    default_scenario,
+    resolve,
+    resolve_recorded,
+    rule_matches,
+    standing_in,
+    take_queued,
+)
+from simulator.scenarios.model import TEXT, Scenario
 from simulator.state import QueuedOutcome, State
 
 SHA = hashlib.sha256(b"some image").hexdigest()
@@ -27,8 +36,9 @@ def make_state(
 
 def res(state: State, content: ContentRef = CONTENT, **kw: str | None) -> tuple[str, str, str]:
     args = {"vendor": "baidu", "operation": "face_audit", "credential": "key-1", **kw}
-    r = resolve(state, Rng(0), args["vendor"], args["operation"], args["credential"], content)  # type: ignore[arg-type]
-    return r.scenario.name, r.source, r.note
+    target = Target(args["vendor"], args["operation"], args["credential"])  # type: ignore[arg-type]
+    r = resolve(state, Rng(0), target, content)
+    return r.scenario.name, r.source, "; ".join(r.notes + r.warnings)
 
 
 # --- priority ---------------------------------------------------------------------------------------
@@ -147,13 +157,13 @@ def test_unknown_names_fall_through_with_notes() -> None:
     state.rules = [ScenarioRule(match={"vendor": "baidu"}, scenario="ghost-rule", name="bad")]
     state.queue.append(QueuedOutcome(scenario="ghost-queued"))
     ghost_marker = ContentRef(sha256=SHA, marker="ghost-marker")
-    name, source, note = res(state, ghost_marker)
-    assert (name, source) == ("default", "default")
-    assert note.split("; ") == [
-        "queued scenario 'ghost-queued' unknown",
-        "rule bad names unknown scenario 'ghost-rule'",
-        "marker names unknown scenario 'ghost-marker'",
-    ]
+    r = resolve(state, Rng(0), Target("baidu", "face_audit", "key-1"), ghost_marker)
+    assert (r.scenario.name, r.source) == ("default", "default")
+    assert r.notes == ("queued scenario 'ghost-queued' unknown: left in the queue",)
+    assert r.warnings == (
+        "unknown scenario 'ghost-rule'; closest: ruled (rule 0)",
+        "marker in the content names an unknown scenario 'ghost-marker'; closest: marked",
+    )
 
 
 def test_resolve_recorded_writes_the_journal_facts() -> None:
@@ -165,7 +175,91 @@ def test_resolve_recorded_writes_the_journal_facts() -> None:
     assert (scenario.name, again.name) == ("marked", "default")
     assert ctx.scenario == ["marked", "default"]
     assert ctx.scenario_source == ["marker", "default"]
-    assert ctx.notes == ["marker names unknown scenario 'ghost'"]
+    assert ctx.warnings == [
+        "marker in the content names an unknown scenario 'ghost'; known: marked, other, queued, ruled"
+    ]
+
+
+def test_marker_close_to_a_known_name_suggests_it() -> None:
+    state = make_state(names=("porn", "sexy", "clean_avatar"))
+    name, source, note = res(state, ContentRef(sha256=SHA, marker="prn"))
+    assert (name, source) == ("default", "default")
+    assert note == "marker in the content names an unknown scenario 'prn'; closest: porn"
+
+
+# --- what an operation can render -------------------------------------------------------------------
+
+TEXT_TARGET = Target("showapi", "2054-3", "100001", TEXT)
+
+
+def text_state(*rules: ScenarioRule) -> State:
+    fixtures = FixtureSet(
+        scenarios={
+            "picture": Scenario(name="picture"),
+            "words": Scenario(name="words", text=("加微信 abcdef1",)),
+        },
+        rules=list(rules),
+    )
+    return State(fixtures, journal_size=10)
+
+
+def test_a_text_operation_leaves_an_image_only_queue_entry_for_a_later_call() -> None:
+    state = text_state()
+    state.queue.append(QueuedOutcome(scenario="picture"))
+    state.queue.append(QueuedOutcome(scenario="words"))
+    got = take_queued(state, TEXT_TARGET)
+    assert got is not None and got.scenario.name == "words" and got.source == "queued"
+    assert got.notes == (
+        "queued 'picture' left in the queue for a later call: "
+        "scenario 'picture' has no text (neither text lines nor text_hits)",
+    )
+    assert [q.scenario for q in state.queue] == ["picture"]
+    # an image operation takes it
+    image = take_queued(state, Target("showapi", "2054-1", "100001"))
+    assert image is not None and image.scenario.name == "picture"
+    assert state.queue == []
+
+
+def test_a_rule_reaching_an_operation_that_cannot_render_it_warns_and_the_content_decides() -> None:
+    state = text_state(ScenarioRule(match={"vendor": "showapi"}, scenario="picture", name="broad"))
+    r = resolve(state, Rng(0), TEXT_TARGET, ContentRef(sha256=SHA, text="hello"))
+    assert (r.scenario.name, r.source) == ("default", "default")
+    assert r.warnings == (
+        "rule:broad reaches showapi 2054-3, which cannot render it: "
+        "scenario 'picture' has no text (neither text lines nor text_hits)",
+    )
+    # the same rule on an image operation applies without a warning
+    image = resolve(state, Rng(0), Target("showapi", "2054-1", None), ContentRef(sha256=SHA))
+    assert (image.scenario.name, image.source, image.warnings) == ("picture", "rule:broad", ())
+    # the text's own marker still decides after such a warning
+    marked = resolve(state, Rng(0), TEXT_TARGET, ContentRef(sha256=SHA, text="x", marker="words"))
+    assert (marked.scenario.name, marked.source) == ("words", "marker")
+
+
+# --- standing in for content that cannot be loaded --------------------------------------------------
+
+
+def test_a_rule_stands_in_for_a_url_that_cannot_be_loaded_but_not_a_hash_rule() -> None:
+    state = make_state(
+        ScenarioRule(match={"sha256": SHA}, scenario="other", name="by-hash"),
+        ScenarioRule(match={"url": "https://img.example/*"}, scenario="ruled", name="by-url"),
+    )
+    target = Target("baidu", "face_audit", "key-1")
+    got = standing_in(state, target, "https://img.example/x.jpg", "failed")
+    assert got is not None and (got.scenario.name, got.source) == ("ruled", "rule:by-url")
+    assert got.notes == (
+        "'https://img.example/x.jpg' could not be loaded (failed): rule:by-url stands in for it",
+    )
+    assert standing_in(state, target, "https://elsewhere.example/x.jpg", "failed") is None
+
+
+def test_give_back_restores_a_used_up_entry() -> None:
+    state = make_state()
+    state.queue.append(QueuedOutcome(scenario="queued", remaining=1))
+    got = take_queued(state, Target("baidu", "face_audit", None))
+    assert got is not None and got.entry is not None and state.queue == []
+    state.give_back(got.entry)
+    assert [(q.scenario, q.remaining) for q in state.queue] == [("queued", 1)]
 
 
 # --- the default ------------------------------------------------------------------------------------
@@ -184,9 +278,10 @@ def test_default_is_deterministic_per_content_and_seed() -> None:
 
 def test_default_through_resolve_uses_every_identity_part() -> None:
     state = make_state()
-    base = resolve(state, Rng(0), "baidu", "face_audit", None, ContentRef(sha256=SHA)).scenario
-    with_url = resolve(state, Rng(0), "baidu", "face_audit", None, ContentRef(sha256=SHA, url="u")).scenario
-    again = resolve(state, Rng(0), "baidu", "face_audit", None, ContentRef(sha256=SHA)).scenario
+    target = Target("baidu", "face_audit", None)
+    base = resolve(state, Rng(0), target, ContentRef(sha256=SHA)).scenario
+    with_url = resolve(state, Rng(0), target, ContentRef(sha256=SHA, url="u")).scenario
+    again = resolve(state, Rng(0), target, ContentRef(sha256=SHA)).scenario
     assert base == again
     assert base != with_url
 

@@ -61,7 +61,18 @@ class AliyunVendor(Vendor):
         await cancel_pending(sim)
 
     def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+        """Whoever raised the error (the gateway, Green, a fault rule, an unexpected exception), the
+        answer's RequestId is the journal's request id and HostId the Host the client called."""
+        from simulator.vendors.aliyun.handlers import wants_xml_from
+        from simulator.vendors.aliyun.scan import settings_of
+
         aliyun_err = err if isinstance(err, AliyunError) else PopError("InternalError")
+        headers = ctx.headers or {}
+        aliyun_err.annotate(
+            request_id(ctx.request_id or sim.rng.hex(32)),
+            headers.get("Host") or settings_of(sim).gateway.host_id,
+            wants_xml_from(headers.get("Accept", ""), ctx.query),
+        )
         return render_error(aliyun_err, request_id(sim.rng.hex(32)))
 
     def internal_error(self, operation: str) -> VendorError:
@@ -77,6 +88,14 @@ class AliyunVendor(Vendor):
 
     def oversize_error(self, operation: str) -> VendorError:
         return GreenError(400)
+
+    def deadline(self, operation: str, sim: Sim) -> tuple[float, VendorError] | None:
+        """Seed 004: "同步检测允许的最长检测时间是6秒 ... 系统会强制返回超时错误码" (``limits.sync_timeout_s``)."""
+        if operation != "image_scan":
+            return None
+        from simulator.vendors.aliyun.scan import settings_of
+
+        return settings_of(sim).limits.sync_timeout_s, GreenError(581)
 
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         auth = request.headers.get("Authorization", "").strip()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, resolve_recorded
+from simulator.scenarios.matcher import ContentRef, Target, record
 from simulator.scenarios.model import Scenario
 from simulator.vendors.aliyun.errors import GREEN_MESSAGES, bad_request
 from simulator.vendors.aliyun.loading import load
@@ -162,15 +162,16 @@ async def add_faces(
     p = library(sim, uid).get(pid)
     if p is None:
         return _missing(ctx, pid)
+    target = Target("aliyun", "add_faces", credential)
     items = []
     for url in urls:
-        got = await load(sim, ctx, url, "add_faces", limits)
+        got = await load(sim, ctx, url, target, limits)
         if got.ref is None or len(p.faces) >= limits.max_face_urls:
             if got.ref is not None:
                 ctx.note(f"person {pid!r} has {limits.max_face_urls} faces already: {url[:120]!r} not added")
             items.append({"faceId": "", "success": False, "url": url})
             continue
-        s = resolve_recorded(sim.state, sim.rng, ctx, "aliyun", "add_faces", credential, got.ref)
+        s = record(ctx, got.resolution(sim, target))
         face_id = str(sim.rng.randint(10**15, 10**16 - 1))
         p.faces[face_id] = FaceImage(face_id, url, got.ref.sha256, _names(s))
         items.append({"faceId": face_id, "success": True, "url": url})
@@ -228,10 +229,11 @@ async def search_person(
     b = _obj(ctx, body)
     gid = _str(ctx, b, "groupId")
     url = _str(ctx, b, "url")
-    got = await load(sim, ctx, url, "search_person", limits)
+    target = Target("aliyun", "search_person", credential)
+    got = await load(sim, ctx, url, target, limits)
     if got.ref is None:
         return {"code": got.code, "msg": GREEN_MESSAGES[got.code], "groupId": gid}
-    s = resolve_recorded(sim.state, sim.rng, ctx, "aliyun", "search_person", credential, got.ref)
+    s = record(ctx, got.resolution(sim, target))
     found = search(sim, uid, gid, got.ref, s)
     return {
         "code": 200,

@@ -1,8 +1,9 @@
 """Aliyun handlers: read the request once, pass it through the POP gateway, call one model function.
 
 Every Green operation is ``POST`` with a JSON body (any Content-Type: aliyunsdkcore sends
-``application/octet-stream`` when the caller only sets the content). Errors raised anywhere get the
-request id, host and XML preference attached here, then the error middleware renders them.
+``application/octet-stream`` when the caller only sets the content). Errors raised anywhere are
+rendered by the error middleware (``AliyunVendor.render_error``: the journal's request id, the
+client's Host and XML preference).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -21,7 +23,7 @@ from simulator.sim import Sim
 from simulator.state import Credential
 from simulator.vendors.aliyun import callbacks, faces, gateway, scan
 from simulator.vendors.aliyun.envelope import green_response, request_id
-from simulator.vendors.aliyun.errors import AliyunError, GreenError, PopError, bad_request
+from simulator.vendors.aliyun.errors import GreenError, PopError, bad_request
 from simulator.vendors.aliyun.upload import upload_credentials
 
 
@@ -39,8 +41,13 @@ Op = Callable[[Call], Awaitable[Any]]
 
 
 def wants_xml(request: web.Request) -> bool:
-    accept = request.headers.get("Accept", "").lower()
-    fmt = next((v for k, v in request.query.items() if k.lower() == "format"), "")
+    return wants_xml_from(request.headers.get("Accept", ""), request.query_string)
+
+
+def wants_xml_from(accept: str, query: str) -> bool:
+    """The client asked for XML: ``Format=XML`` in the query, or an Accept with xml and no json."""
+    accept = accept.lower()
+    fmt = next((v for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() == "format"), "")
     return fmt.lower() == "xml" or ("xml" in accept and "json" not in accept)
 
 
@@ -65,44 +72,29 @@ async def _read(request: web.Request, sim: Sim, ctx: RequestCtx) -> bytes:
 def green(fn: Op) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         sim, ctx = sim_of(request), request[CTX]
-        rid = request_id(ctx.request_id)
-        settings = scan.settings_of(sim)
-        try:
-            raw = await _read(request, sim, ctx)
-            wire = gateway.Wire(
-                method=request.method,
-                path=request.path,
-                raw_path=request.raw_path.partition("?")[0],
-                raw_query=request.raw_path.partition("?")[2],
-                headers=tuple(request.headers.items()),
-                body=raw,
-            )
-            cred = gateway.authenticate(sim, ctx, wire, settings.gateway)
-            if cred.attrs.get("disabled"):
-                ctx.note(f"account of {cred.id!r} is disabled (attrs.disabled): 596")
-                raise GreenError(596)
-            uid = str(cred.attrs.get("uid", cred.id))
-            data = await fn(Call(sim, ctx, cred, uid, _json(ctx, raw), wire))
-            ctx.vendor_code = 200
-            return green_response(data, rid)
-        except AliyunError as exc:
-            exc.annotate(rid, request.headers.get("Host") or settings.gateway.host_id, wants_xml(request))
-            raise
+        raw = await _read(request, sim, ctx)
+        wire = gateway.Wire(
+            method=request.method,
+            path=request.path,
+            raw_path=request.raw_path.partition("?")[0],
+            raw_query=request.raw_path.partition("?")[2],
+            headers=tuple(request.headers.items()),
+            body=raw,
+        )
+        cred = gateway.authenticate(sim, ctx, wire, scan.settings_of(sim).gateway)
+        if cred.attrs.get("disabled"):
+            ctx.note(f"account of {cred.id!r} is disabled (attrs.disabled): 596")
+            raise GreenError(596)
+        uid = str(cred.attrs.get("uid", cred.id))
+        data = await fn(Call(sim, ctx, cred, uid, _json(ctx, raw), wire))
+        ctx.vendor_code = 200
+        return green_response(data, request_id(ctx.request_id))
 
     return handler
 
 
-def _waited_s(ctx: RequestCtx) -> float:
-    """How long a latency fault held the request (the drawn delay when the fault engine records one)."""
-    fault = ctx.fault or {}
-    if "latency_ms" in fault:
-        return float(fault["latency_ms"]) / 1000
-    action = fault.get("action") or {}
-    return float(action.get("ms", 0)) / 1000 if action.get("type") == "latency" else 0.0
-
-
 async def _image_scan(c: Call) -> Any:
-    return await scan.scan_sync(c.sim, c.ctx, c.cred.id, c.uid, c.body, waited_s=_waited_s(c.ctx))
+    return await scan.scan_sync(c.sim, c.ctx, c.cred.id, c.uid, c.body)
 
 
 async def _image_asyncscan(c: Call) -> Any:
@@ -158,10 +150,6 @@ search_person = green(_search_person)
 
 async def unknown_api(request: web.Request) -> web.Response:
     """Any other path under /green/, or a known path with another method: routing fails first."""
-    sim, ctx = sim_of(request), request[CTX]
+    ctx = request[CTX]
     ctx.auth("not_checked", f"no Green 2018-05-09 API at {request.method} {request.path[:200]}")
-    raise PopError("InvalidApi.NotFound").annotate(
-        request_id(ctx.request_id),
-        request.headers.get("Host") or scan.settings_of(sim).gateway.host_id,
-        wants_xml(request),
-    )
+    raise PopError("InvalidApi.NotFound")

@@ -6,6 +6,9 @@ private, link-local) that no rule, marker or allowlisted fetch resolves is 401 N
 refuses such URLs). Bytes over ``limits.max_image_bytes`` are 589; bytes no decoder reads or in a
 format outside ``limits.formats`` 590. ``oss://`` URLs (what the upload-credential flow submits)
 are synthetic content, like a URL resolved only by a ``#modsim=`` marker.
+
+A queued outcome is taken before the URL is loaded (nothing is fetched), and a scenario rule
+matching a URL that cannot be loaded stands in for it (``scenarios.matcher``): ``Loaded.decided``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from urllib.parse import urlsplit
 from simulator.content import inspect_image, marker_from_url
 from simulator.content.urls import resolve_url
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef
+from simulator.scenarios.matcher import ContentRef, Resolution, Target, resolve, standing_in, take_queued
 from simulator.vendors.aliyun.policy import Limits
 
 if TYPE_CHECKING:
@@ -51,25 +54,37 @@ def _internal(host: str | None) -> bool:
 class Loaded:
     code: int
     ref: ContentRef | None = None
+    #: the scenario, decided without the bytes (queued, or a rule standing in for a failed download)
+    decided: Resolution | None = None
+
+    def resolution(self, sim: Sim, target: Target) -> Resolution:
+        """The content's scenario (``ref`` must be set): decided already, or resolved now (the queue had
+        nothing for it before loading; asking it again journals why)."""
+        assert self.ref is not None
+        return self.decided or resolve(sim.state, sim.rng, target, self.ref)
 
 
-async def load(sim: Sim, ctx: RequestCtx, url: str, operation: str, limits: Limits) -> Loaded:
+def _url_ref(url: str, marker: str | None = None) -> ContentRef:
+    return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=marker)
+
+
+async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limits) -> Loaded:
     """The content behind ``url``: its identity for matching, or the per-task failure code."""
+    queued = take_queued(sim.state, target)
+    if queued is not None:
+        return Loaded(200, _url_ref(url), queued)
     try:
         parts = urlsplit(url)
     except ValueError:
         ctx.note(f"url {url[:200]!r}: unparseable")
         return Loaded(400)
     if parts.scheme == "oss":
-        return Loaded(
-            200,
-            ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=marker_from_url(url)),
-        )
+        return Loaded(200, _url_ref(url, marker_from_url(url)))
     d = await resolve_url(
         url,
         rules=sim.state.rules,
-        vendor="aliyun",
-        operation=operation,
+        vendor=target.vendor,
+        operation=target.operation,
         allowlist=sim.settings.fetch_allowlist,
         timeout_s=limits.download_timeout_s,
         max_bytes=limits.max_image_bytes,
@@ -79,11 +94,12 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, operation: str, limits: Limi
         if d.outcome == "failed" and d.source == "none" and _internal(parts.hostname):
             code = 401
         ctx.note(f"download {url[:200]!r}: {d.outcome} ({d.reason}) -> {code}")
+        rule = standing_in(sim.state, target, url, d.outcome)
+        if rule is not None:
+            return Loaded(200, _url_ref(url), rule)
         return Loaded(code)
     if d.data is None:
-        return Loaded(
-            200, ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=d.scenario)
-        )
+        return Loaded(200, _url_ref(url, d.scenario))
     if len(d.data) > limits.max_image_bytes:
         ctx.note(f"download {url[:200]!r}: {len(d.data)} bytes > {limits.max_image_bytes} -> 589")
         return Loaded(589)

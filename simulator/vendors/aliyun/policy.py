@@ -89,7 +89,7 @@ class Limits:
     qps: int | None = 50
     max_data_id: int = 256
     max_url: int = 2048
-    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_bytes: int = 10 * 1024 * 1024
     formats: tuple[str, ...] = ("png", "jpeg", "bmp", "gif", "webp")
     download_timeout_s: float = 3.0
     sync_timeout_s: float = 6.0

@@ -50,19 +50,22 @@ class BaiduVendor(Vendor):
         return BaiduError(282000)
 
     def error_from_code(self, code: int | str, operation: str) -> VendorError:
+        """REST operations: the code's ``error_code`` body (a word: 282000). The token endpoint has
+        only OAuth errors: ``invalid_client``, ``invalid_request``, ``unsupported_grant_type`` with
+        their texts and statuses; anything else there, numbers included, is the OAuth server's own
+        failure (``server_error``, 500): never a REST body."""
+        if operation == "token":
+            texts = {
+                "invalid_client": ("unknown client id", 401),
+                "invalid_request": ("The request is missing a required parameter", 400),
+                "unsupported_grant_type": ("The authorization grant type is not supported", 400),
+            }
+            name = code if isinstance(code, str) and code in texts else "server_error"
+            desc, status = texts.get(
+                name, ("The authorization server encountered an unexpected condition", 500)
+            )
+            return OAuthError(name, desc, status)
         if isinstance(code, str) and not code.lstrip("-").isdigit():
-            if operation == "token":
-                texts = {
-                    "invalid_client": ("unknown client id", 401),
-                    "invalid_request": ("The request is missing a required parameter", 400),
-                    "unsupported_grant_type": ("The authorization grant type is not supported", 400),
-                }
-                if code not in texts:  # anything else is the OAuth server's own failure
-                    code = "server_error"
-                desc, status = texts.get(
-                    code, ("The authorization server encountered an unexpected condition", 500)
-                )
-                return OAuthError(code, desc, status)
             return BaiduError(282000)
         return BaiduError(int(code))
 
@@ -74,7 +77,7 @@ class BaiduVendor(Vendor):
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         token = request.query.get("access_token")
         if token:
-            rec = auth.tokens(sim).get(token)
+            rec = auth.tokens(sim).get(auth.bare_token(token))
             return rec.api_key if rec else None
         return request.query.get("client_id")
 

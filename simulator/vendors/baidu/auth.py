@@ -125,6 +125,18 @@ def scope_of(cred: Credential) -> str:
     return scope
 
 
+def bare_token(token: str, ctx: RequestCtx | None = None) -> str:
+    """The token up to a ``?``: the Node.js SDK (baidu-aip-sdk, every version since 2017) appends its
+    ``?aipSdk=node`` a second time after the query (``...&access_token=TOKEN?aipSdk=node``), and the
+    real service answers it (inferred: the official SDK works)."""
+    if "?" not in token:
+        return token
+    head, _, tail = token.partition("?")
+    if ctx is not None:
+        ctx.note(f"access_token is followed by a second query string ?{tail[:40]}: read up to the '?'")
+    return head
+
+
 def check_token(
     sim: Sim, ctx: RequestCtx, token: str | None, authorization: str | None, operation: str
 ) -> Credential:
@@ -137,6 +149,7 @@ def check_token(
             raise BaiduError(14)
         ctx.auth("rejected", "no access_token in the query")
         raise BaiduError(100)
+    token = bare_token(token, ctx)
     rec = tokens(sim).get(token)
     if rec is None:
         ctx.auth("rejected", f"access_token {token[:40]!r} was never issued by this simulator")

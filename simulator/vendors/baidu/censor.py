@@ -9,7 +9,8 @@ its three classes, ``porn_probability``, ``conclusion`` (the top class) and ``co
 Limits (documented: 50 frames, each frame < 4 MB, GIF < 20 MB of base64): too many frames -> 282204,
 a frame over the limit (GIF bytes / frames) -> 282203, over 20 MB -> 216202, not a GIF -> 282205.
 
-Spam: ``content`` required (absent or empty -> 216101 ``not enough param``), at most 20000 UTF-8
+Spam: the text's scenario decides (``Lexicon.truth``: a queued, rule or marker scenario's text lines
+are analysed instead of the submitted text). ``content`` required (absent or empty -> 216101 ``not enough param``), at most 20000 UTF-8
 bytes (-> 216103 ``param too long``); every label appears once across reject/review/pass.
 """
 
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.content import InvalidBase64, decode_base64, inspect_image
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import ContentRef, resolve_recorded
-from simulator.scenarios.model import Porn
+from simulator.scenarios.model import TEXT, Porn
 from simulator.scenarios.text import marker_from_text
 from simulator.vendors.baidu.errors import BaiduError
 from simulator.vendors.baidu.models import log_id
@@ -105,8 +106,8 @@ def spam(
         text=content,
         marker=marker_from_text(content),
     )
-    scenario = resolve_recorded(sim.state, sim.rng, ctx, vendor, operation, credential, ref)
-    verdict = sim.lexicon.analyse(content, sim.rng, scenario.text_hits)
+    scenario = resolve_recorded(sim.state, sim.rng, ctx, vendor, operation, credential, ref, reads=TEXT)
+    verdict = sim.lexicon.truth(scenario, sim.rng, content)
     lists: dict[str, list[dict[str, Any]]] = {"reject": [], "review": [], "pass": []}
     for s in verdict.labels:
         lists[verdict.bucket(s)].append({"label": s.label, "score": s.score, "hit": list(s.hits)})

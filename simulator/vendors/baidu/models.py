@@ -4,8 +4,18 @@ What differs from the real service (documented choices):
 - images over the limits: > 4 MB of base64 or a side > 4096 px is 216202, a side under
   ``limits.min_side`` (15 px) is 282806, a format outside PNG/JPEG/BMP (or bytes no decoder reads)
   is 216201, an empty list item is 216200;
+- ``imgUrls``: split on ``,``, then each URL decoded once more, ``+`` as a space (the doc asks for
+  UrlEncoded URLs: Python double-encodes with ``%20``, PHP ``urlencode`` writes ``+``, Java and C#
+  send raw URLs; inferred: the service decodes form-style);
 - URLs: all failing is 282804, some failing (of several) is 282873; URL content with no bytes
-  (a rule or ``#modsim=`` fragment naming a scenario) is taken as a valid JPEG;
+  (a rule or ``#modsim=`` fragment naming a scenario) is taken as a valid JPEG; a queued outcome is
+  taken before a URL is loaded (nothing is fetched), and a scenario rule matching a URL that cannot be
+  loaded stands in for it (``scenarios.matcher``); a use of the queue is given back when the request
+  fails after all;
+- a scenario's ``service_error`` puts ``error_code``/``error_msg`` (default 282805 "internal request
+  failed": the solution's request to an underlying service failed; inferred, seed 001 names no code)
+  into that image's ``result[]`` item, leaves the failed service's ``data`` key out (every key when no
+  ``service`` is named) and checks no rule of it; other images are unaffected;
 - ``data`` carries only the services the config runs, shaped as Baidu's sub-APIs answer
   (ocr and face with their own log_id; antiporn as the bare class list, as in the doc example).
 """
@@ -16,16 +26,30 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from simulator import jsonout
 from simulator.content import InvalidBase64, decode_base64, inspect_image
 from simulator.content.urls import Download, resolve_url
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, resolve_recorded
+from simulator.scenarios.matcher import (
+    ContentRef,
+    Resolution,
+    Target,
+    record,
+    resolve,
+    standing_in,
+    take_queued,
+)
 from simulator.scenarios.model import TERROR_LABELS, Face, Scenario
-from simulator.vendors.baidu.errors import BaiduError
-from simulator.vendors.baidu.policy import BaiduSettings, FaceAuditConfig, rule_hits, settings_of
+from simulator.vendors.baidu.errors import MESSAGES, BaiduError
+from simulator.vendors.baidu.policy import (
+    SERVICE_RULES,
+    BaiduSettings,
+    FaceAuditConfig,
+    rule_hits,
+    settings_of,
+)
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -47,9 +71,11 @@ TERROR_FINE = (
 
 @dataclass(frozen=True)
 class Item:
-    """One image to audit: its identity for scenario matching."""
+    """One image to audit: its identity for scenario matching, or the scenario already decided
+    without its bytes (a queued outcome, a rule standing in for a URL that could not be loaded)."""
 
     content: ContentRef
+    decided: Resolution | None = None
 
 
 def log_id(sim: Sim) -> int:
@@ -93,45 +119,58 @@ def checked_image(data: bytes, bs: BaiduSettings, url: str | None = None) -> Con
     return ContentRef(sha256=info.sha256, url=url, marker=info.marker)
 
 
-async def url_items(
-    sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, vendor: str, operation: str
-) -> list[Item]:
-    urls = [unquote(u).strip() for u in split_list(raw)]
+def _url_ref(url: str, marker: str | None = None) -> ContentRef:
+    """A URL's identity when no bytes are behind it (synthetic content)."""
+    return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=marker)
+
+
+async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, target: Target) -> list[Item]:
+    urls = [unquote_plus(u).strip() for u in split_list(raw)]
     if len(urls) > bs.limits.max_urls:
         raise BaiduError(282872)
+    items: list[Item | None] = []
+    for u in urls:
+        queued = take_queued(sim.state, target)
+        items.append(Item(_url_ref(u), queued) if queued is not None else None)
+    pending = [i for i, item in enumerate(items) if item is None]
     downloads: list[Download] = await asyncio.gather(
         *(
             resolve_url(
-                u,
+                urls[i],
                 rules=sim.state.rules,
-                vendor=vendor,
-                operation=operation,
+                vendor=target.vendor,
+                operation=target.operation,
                 allowlist=sim.settings.fetch_allowlist,
                 timeout_s=bs.limits.url_timeout_s,
                 max_bytes=bs.limits.max_image_b64,
             )
-            for u in urls
+            for i in pending
         )
     )
-    failed = [d for d in downloads if not d.ok]
-    for d in failed:
+    failed = 0
+    for i, d in zip(pending, downloads, strict=True):
+        if d.ok:
+            continue
         ctx.note(f"download {d.url[:200]!r}: {d.outcome} ({d.reason})")
+        rule = standing_in(sim.state, target, d.url, d.outcome)
+        if rule is None:
+            failed += 1
+        else:
+            items[i] = Item(_url_ref(d.url), rule)
     if failed:
-        raise BaiduError(282804 if len(failed) == len(downloads) else 282873)
-    items = []
-    for d in downloads:
+        for item in items:
+            if item is not None and item.decided is not None and item.decided.entry is not None:
+                sim.state.give_back(item.decided.entry)
+        raise BaiduError(282804 if failed == len(urls) else 282873)
+    for i, d in zip(pending, downloads, strict=True):
+        if items[i] is not None:
+            continue
         if d.data is None:
-            items.append(
-                Item(
-                    ContentRef(
-                        sha256=hashlib.sha256(d.url.encode()).hexdigest(), url=d.url, marker=d.scenario
-                    )
-                )
-            )
+            items[i] = Item(_url_ref(d.url, d.scenario))
         else:
             ref = checked_image(d.data, bs, url=d.url)
-            items.append(Item(ContentRef(ref.sha256, d.url, None, d.scenario or ref.marker)))
-    return items
+            items[i] = Item(ContentRef(ref.sha256, d.url, None, d.scenario or ref.marker))
+    return [item for item in items if item is not None]
 
 
 async def face_audit(
@@ -156,13 +195,19 @@ async def face_audit(
     if cfg is None:
         ctx.note(f"configId {config_id!r} not in vendors.baidu.configs {sorted(bs.configs)}")
         raise BaiduError(282800)
-    items = image_items(images, bs) if images else await url_items(sim, ctx, urls, bs, vendor, operation)
+    target = Target(vendor, operation, credential)
+    items = image_items(images, bs) if images else await url_items(sim, ctx, urls, bs, target)
     results = []
     for item in items:
-        scenario = resolve_recorded(sim.state, sim.rng, ctx, vendor, operation, credential, item.content)
-        results.append(render_result(sim, cfg, scenario))
+        res = item.decided or resolve(sim.state, sim.rng, target, item.content)
+        results.append(render_result(sim, cfg, record(ctx, res)))
     ctx.vendor_code = 0
     return {"log_id": log_id(sim), "result": results}
+
+
+#: the per-item code of a scenario's ``service_error`` when it names none (inferred: the solution's
+#: request to an underlying service failed)
+SERVICE_ERROR_CODE = 282805
 
 
 def render_result(sim: Sim, cfg: FaceAuditConfig, s: Scenario) -> dict[str, Any]:
@@ -173,7 +218,17 @@ def render_result(sim: Sim, cfg: FaceAuditConfig, s: Scenario) -> dict[str, Any]
     data: dict[str, Any] = {}
     for name, body in services:
         data[name] = {**body, "log_id": log_id(sim)} if isinstance(body, dict) and "log_id" in body else body
-    return {"res_code": code, "res_msg": list(hits), "data": data}
+    failure = s.service_error
+    if failure is None:
+        return {"res_code": code, "res_msg": list(hits), "data": data}
+    err_code = failure.code if failure.code is not None else SERVICE_ERROR_CODE
+    return {
+        "res_code": code,
+        "res_msg": list(hits),
+        "error_code": err_code,
+        "error_msg": failure.msg if failure.msg is not None else MESSAGES.get(err_code, "Unknown error"),
+        "data": data,
+    }
 
 
 #: (id(config), id(scenario)) -> (config, scenario, rendering); the entry keeps both objects alive, so
@@ -189,8 +244,14 @@ def _rendered(cfg: FaceAuditConfig, s: Scenario) -> tuple[int, tuple[int, ...], 
     if hit is not None and hit[0] is cfg and hit[1] is s:
         rendering: tuple[int, tuple[int, ...], tuple[tuple[str, Any], ...]] = hit[2]
         return rendering
-    hits = tuple(rule_hits(cfg, s))
-    rendering = (1 if hits else 0, hits, tuple((name, RENDERERS[name](s)) for name in cfg.services))
+    failure = s.service_error
+    if failure is not None and failure.service is None:  # nothing could be analysed
+        rendering = (0, (), ())
+    else:
+        failed = failure.service if failure is not None else None
+        ran = tuple(name for name in cfg.services if name != failed)
+        hits = tuple(rule_hits(cfg, s, skip=SERVICE_RULES.get(failed or "", ())))
+        rendering = (1 if hits else 0, hits, tuple((name, RENDERERS[name](s)) for name in ran))
     if len(_RENDERED) >= _RENDERED_MAX:
         del _RENDERED[next(iter(_RENDERED))]
     _RENDERED[key] = (cfg, s, rendering)

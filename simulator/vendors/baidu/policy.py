@@ -114,8 +114,21 @@ class BaiduSettings:
         return self.configs.get(config_id)
 
 
-def rule_hits(cfg: FaceAuditConfig, s: Scenario) -> list[int]:
-    """res_msg for one image: the enabled rules the scenario fails, in code order."""
+#: the res_msg rules each service decides (a failed service decides none of its rules)
+SERVICE_RULES: dict[str, tuple[int, ...]] = {
+    "ocr": (101, 102, 103, 104),
+    "face": (201, 202, 203, 207),
+    "public": (204, 206),
+    "politician": (205,),
+    "antiporn": (301, 302),
+    "terror": (401,),
+    "quality": (501, 502, 503),
+}
+
+
+def rule_hits(cfg: FaceAuditConfig, s: Scenario, skip: tuple[int, ...] = ()) -> list[int]:
+    """res_msg for one image: the enabled rules the scenario fails, in code order (``skip``: rules of a
+    service that failed)."""
     t = cfg.thresholds
     text = "\n".join(s.text)
     phones = PHONE.findall(text)
@@ -142,7 +155,7 @@ def rule_hits(cfg: FaceAuditConfig, s: Scenario) -> list[int]:
         502: s.quality.aesthetic > t.aesthetic,
         503: s.quality.aesthetic != t.aesthetic,
     }
-    return [code for code in sorted(cfg.rules) if checks.get(code, False)]
+    return [code for code in sorted(cfg.rules) if code not in skip and checks.get(code, False)]
 
 
 def settings_of(sim: Sim) -> BaiduSettings:

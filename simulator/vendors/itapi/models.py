@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 from simulator.content import DecodedTooLarge, InvalidBase64, decode_base64, inspect_image
 from simulator.content.urls import resolve_url
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, resolve_recorded
+from simulator.scenarios.matcher import (
+    ContentRef,
+    Resolution,
+    Target,
+    record,
+    resolve,
+    standing_in,
+    take_queued,
+)
 from simulator.state import Credential
 from simulator.vendors.itapi import envelope, verdict
 from simulator.vendors.itapi.errors import SUCCESS_MSG, ItapiError
@@ -115,7 +123,13 @@ def _from_base64(ctx: RequestCtx, data: str, st: ItapiSettings) -> ContentRef:
     return _checked_image(raw, st)
 
 
-async def _from_url(sim: Sim, ctx: RequestCtx, url: str, st: ItapiSettings) -> ContentRef:
+async def _from_url(
+    sim: Sim, ctx: RequestCtx, url: str, st: ItapiSettings, target: Target
+) -> ContentRef | Resolution:
+    """The URL's content, or the scenario decided without it (queued; a rule when it cannot be loaded)."""
+    queued = take_queued(sim.state, target)
+    if queued is not None:
+        return queued
     d = await resolve_url(
         url,
         rules=sim.state.rules,
@@ -127,6 +141,9 @@ async def _from_url(sim: Sim, ctx: RequestCtx, url: str, st: ItapiSettings) -> C
     )
     if not d.ok:
         ctx.note(f"download {d.url[:200]!r}: {d.outcome} ({d.reason})")
+        rule = standing_in(sim.state, target, url, d.outcome)
+        if rule is not None:
+            return rule
         raise ItapiError("data_too_large" if d.outcome == "too_large" else "download_failed", d.outcome)
     if d.data is None:
         return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=d.scenario)
@@ -153,8 +170,15 @@ async def submit(sim: Sim, ctx: RequestCtx, params: dict[str, str], *, user_ip: 
     models = requested_models(params.get("type"), st)
     _check_quota(sim, ctx, cred)
     stripped = data.strip()
-    ref = await _from_url(sim, ctx, stripped, st) if _is_url(stripped) else _from_base64(ctx, data, st)
-    scenario = resolve_recorded(sim.state, sim.rng, ctx, VENDOR, "pic", cred.id, ref)
+    target = Target(VENDOR, "pic", cred.id)
+    got = (
+        await _from_url(sim, ctx, stripped, st, target) if _is_url(stripped) else _from_base64(ctx, data, st)
+    )
+    res = got if isinstance(got, Resolution) else resolve(sim.state, sim.rng, target, got)
+    scenario = record(ctx, res)
+    if scenario.service_error is not None:
+        ctx.note(f"scenario {scenario.name!r}: the analysis fails inside (service_error)")
+        raise ItapiError("internal", scenario.service_error.msg or "")
     taskid = new_taskid(sim)
     result = verdict.render(st, scenario, models, sim.lexicon, sim.rng, taskid)
     sync = params.get("sync") == "yes"

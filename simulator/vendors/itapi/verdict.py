@@ -146,12 +146,9 @@ def _ocrtext(
     found: list[Finding] = []
     if any(w in text for w in st.custom_words):
         found.append(Finding(BLOCK, 8, "ocrtext"))
-    if not s.text and not s.text_hits:
+    if not s.has_text:
         return {"label_level": 0, "label": "正常"}, found
-    scored = [
-        (ls.score, st.ocrtext_labels.get(ls.label, 0))
-        for ls in lexicon.analyse(text, rng, s.text_hits).labels
-    ]
+    scored = [(ls.score, st.ocrtext_labels.get(ls.label, 0)) for ls in lexicon.truth(s, rng).labels]
     candidates = [(score, level) for score, level in scored if level and score >= cut.review]
     if not candidates:
         return {"label_level": 0, "label": "正常"}, found
