@@ -9,6 +9,7 @@ client's Host and XML preference).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,15 +70,28 @@ async def _read(request: web.Request, sim: Sim, ctx: RequestCtx) -> bytes:
         raise bad_request(ctx, f"undecodable body: {exc}") from exc
 
 
+def origin_form(target: str) -> str:
+    """The request target as path and query: an absolute-form target (``POST http://host/path?q``,
+    what a client sends through a plain-HTTP proxy) loses its scheme and host, as a proxy forwards
+    it; signatures are computed over the path."""
+    if not target[:8].lower().startswith(("http://", "https://")):
+        return target
+    rest = target.split("://", 1)[1]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    tail = rest[cut:]
+    return tail if tail.startswith("/") else "/" + tail
+
+
 def green(fn: Op) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         sim, ctx = sim_of(request), request[CTX]
         raw = await _read(request, sim, ctx)
+        target = origin_form(request.raw_path)
         wire = gateway.Wire(
             method=request.method,
             path=request.path,
-            raw_path=request.raw_path.partition("?")[0],
-            raw_query=request.raw_path.partition("?")[2],
+            raw_path=target.partition("?")[0],
+            raw_query=target.partition("?")[2],
             headers=tuple(request.headers.items()),
             body=raw,
         )
@@ -109,9 +123,17 @@ async def _image_results(c: Call) -> Any:
     return scan.poll(c.sim, c.ctx, c.uid, c.body)
 
 
+#: ``green.<region>.aliyuncs.com`` (and ``green-cip.<region>``): the region a client called
+HOST_REGION = re.compile(r"green(?:-cip)?\.([a-z0-9-]+)\.aliyuncs\.com(?::\d+)?", re.IGNORECASE)
+
+
 async def _upload_credentials(c: Call) -> Any:
+    """The bucket of the caller's region: ``x-acs-region-id`` (aliyunsdkcore sends it), else the
+    region in the Host called (the Tea clients, pop-core and the Java/Go cores send no region header;
+    inferred), else cn-shanghai."""
     h = c.wire.first()
-    region = h.get("x-acs-region-id") or "cn-shanghai"
+    called = HOST_REGION.fullmatch(h.get("host", ""))
+    region = h.get("x-acs-region-id") or (called.group(1).lower() if called else "cn-shanghai")
     return upload_credentials(c.sim, c.uid, region if region.replace("-", "").isalnum() else "cn-shanghai")
 
 
