@@ -14,6 +14,7 @@ from simulator.vendors.base import OpRef
 
 async def _shutdown_vendors(app: web.Application) -> None:
     sim = app[SIM]
+    sim.stopping.set()  # fault waits (hang, latency, slow_body) end now: they would outlast the timeout
     for vendor in sim.vendors.values():
         await vendor.shutdown(sim)
 
@@ -24,8 +25,9 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
     app = web.Application(
         middlewares=[middlewares.journal],  # which runs errors, then faults (simulator/middlewares.py)
         client_max_size=settings.max_body_bytes,
-        # bodies are decoded by simulator.forms.read_capped, where a bad one gets the vendor's answer
-        handler_args={"auto_decompress": False},
+        # bodies are decoded by simulator.forms.read_capped, where a bad one gets the vendor's answer;
+        # requests aiohttp cannot parse are journalled and logged in one line (ProtocolLog)
+        handler_args={"auto_decompress": False, "logger": middlewares.ProtocolLog(sim)},
     )
     app[SIM] = sim
     ops: dict[object, OpRef] = {}

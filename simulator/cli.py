@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-allow-remote",
         action="store_true",
         default=None,
-        help="let non-loopback clients use the admin API",
+        help="let non-loopback clients use the admin API (needs --admin-token; secrets stay masked for them)",
     )
     s.add_argument(
         "--fetch-allow",
@@ -125,6 +125,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
+    if settings.admin_allow_remote and not settings.admin_token:
+        print(
+            "modsim: --admin-allow-remote (MODSIM_ADMIN_ALLOW_REMOTE) needs --admin-token T "
+            "(MODSIM_ADMIN_TOKEN): remote admin calls must carry X-Modsim-Token",
+            file=sys.stderr,
+        )
+        return 2
     try:
         sim = Sim(settings)
     except (FixtureError, ValueError) as exc:
@@ -143,7 +150,7 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
         app,
         access_log=None,
         handle_signals=False,
-        shutdown_timeout=10,
+        shutdown_timeout=settings.shutdown_timeout_s,
         keepalive_timeout=settings.keepalive_timeout_s,
         lingering_time=1.0,  # unread body of a refused request: drain briefly, then close
     )
@@ -155,6 +162,9 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
         print(f"modsim: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         await runner.cleanup()
         return 2
+    from simulator import outbound
+
+    outbound.serving(runner)  # callbacks and fetches never reach these sockets
     port = settings.port
     for addr in runner.addresses:  # the real port when 0 asked for a free one
         if isinstance(addr, tuple):

@@ -39,6 +39,8 @@ class RequestCtx:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     traceback: str | None = None
+    #: the client got no answer at all (a hang or reset fault closed the connection): why
+    no_answer: str | None = None
 
     def auth(self, outcome: str, reason: str, credential: str | None = None) -> None:
         self.auth_outcome = outcome

@@ -24,11 +24,13 @@ import zlib
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from simulator.context import RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.faults import RequestKey, actions
+from simulator.forms import body_cap, read_capped
 from simulator.keys import CTX, RAW_BODY, ROUTE_OPS, root_app, sim_of
 from simulator.schemas import errors as schema_errors
 from simulator.sim import Sim
@@ -37,6 +39,9 @@ from simulator.vendors.base import OpRef, Vendor
 log = logging.getLogger("modsim")
 ADMIN_PREFIX = "/__modsim"
 WARNING_HEADER = "X-Modsim-Warning"
+#: the journal's ``vendor`` for a request no vendor's path matched (or that could not be parsed)
+UNMATCHED = "unmatched"
+SHUTDOWN = "no answer: the server shut down during a fault's wait"
 
 
 def op_of(request: web.Request) -> OpRef | None:
@@ -77,14 +82,23 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     exchange: dict[str, Any] = {}
     try:
         resp = await errors(request, handler)
-        status = resp.status
+        status = None if ctx.no_answer else resp.status
         stamp(resp, ctx)
         if sim.settings.validate_responses and ref is not None:
             _check_schema(sim, ctx, ref, resp)
         exchange = _exchange(request, resp, sim.settings.journal_body_bytes)
+        if ctx.no_answer:  # nothing went back: no response side (HAR: status 0)
+            exchange.update(response_headers=[], response_body=_snippet(None, 0))
         return resp
     except asyncio.CancelledError:
         ctx.error = "client went away (request cancelled)"
+        raise
+    except ConnectionResetError:  # the client closed (or half-closed) its side: no answer can go back
+        got, want = request.content.total_bytes, request.content_length
+        ctx.error = (
+            f"no answer: the client closed the connection mid-request ({got} of "
+            f"{want if want is not None else 'unknown'} body bytes received)"
+        )
         raise
     finally:
         _record(sim, ctx, status, (time.perf_counter() - t0) * 1000, exchange)
@@ -161,7 +175,7 @@ def _record(
         "path": ctx.path,
         "query": ctx.query,
         "remote": ctx.remote,
-        "vendor": ctx.vendor,
+        "vendor": ctx.vendor or UNMATCHED,
         "operation": ctx.operation,
         "status": status,
         "vendor_code": ctx.vendor_code,
@@ -177,7 +191,9 @@ def _record(
         entry["warnings"] = ctx.warnings
     if exchange:
         entry["exchange"] = exchange
-    if ctx.error:
+    if ctx.no_answer:
+        entry["error"] = ctx.no_answer
+    elif ctx.error:
         entry["error"] = ctx.error
     if ctx.traceback:
         entry["traceback"] = ctx.traceback
@@ -260,13 +276,20 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _render_vendor_error(request, v, err, op, sim, ctx)
 
 
+def _no_answer(request: web.Request, ctx: RequestCtx, why: str) -> web.StreamResponse:
+    """Close the connection without a byte; the journal records no status and ``why``."""
+    actions.abort(request)
+    ctx.no_answer = why
+    return web.Response(status=502)  # never sent: the transport is gone
+
+
 async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx: RequestCtx | None = request.get(CTX)
     if ctx is None or ctx.vendor is None or ctx.operation is None:  # admin, or no vendor's path
         return await handler(request)
     sim = sim_of(request)
     vendor = sim.vendors[ctx.vendor]
-    if (request.content_length or 0) > sim.settings.max_body_bytes:
+    if request.content_length and request.content_length > body_cap(request):  # Vendor.max_body_bytes
         raise vendor.oversize_error(ctx.operation)
     if not sim.faults.active:
         return await handler(request)
@@ -275,8 +298,10 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     if sim.faults.needs_fields:
         raw = b""
         if not request.content_type.startswith("multipart/"):
-            raw = await request.read()
-            request[RAW_BODY] = raw
+            # within Settings.body_timeout_s, as every body read (408 after); a body that does not
+            # decode or is too large matches on the query alone, and its handler answers it
+            with contextlib.suppress(web.RequestPayloadError, web.HTTPRequestEntityTooLarge):
+                raw = await read_capped(request, None)
         fields = actions.request_fields(request.query_string, raw, request.content_type)
     picked = sim.faults.pick(RequestKey(ctx.vendor, ctx.operation, claimed, fields, ctx.op_kind))
     if picked is None:
@@ -284,31 +309,75 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     rule, action = picked
     ctx.fault = {"rule": rule.id, "action": action}
     kind = action["type"]
+    cap_s = sim.settings.fault_max_wait_s
     if kind in actions.AFTER:
         resp = await handler(request)
         stamp(resp, ctx)
-        return await actions.after(request, resp, action)
+        return await actions.after(request, resp, action, cap_s, sim.wait)
     if kind == "latency":
-        delay = actions.latency_ms(action, rule.draw())
+        delay = min(actions.latency_ms(action, rule.draw()), cap_s * 1000)
         ctx.fault["latency_ms"] = round(delay, 3)
         deadline = vendor.deadline(ctx.operation, sim)
         if deadline is not None and delay / 1000 > deadline[0]:
-            await asyncio.sleep(deadline[0])
+            if not await sim.wait(deadline[0]):
+                return _no_answer(request, ctx, SHUTDOWN)
             ctx.note(
                 f"held {delay / 1000:g} s, past the vendor's {deadline[0]:g} s limit: its timeout answer"
             )
             raise deadline[1]
-        await asyncio.sleep(delay / 1000)
+        if not await sim.wait(delay / 1000):
+            return _no_answer(request, ctx, SHUTDOWN)
         return await handler(request)
     if kind == "error":
         raise vendor.error_from_code(action["code"], ctx.operation)
     if kind == "http":
         return actions.http_response(action, vendor.gateway_server)
     if kind == "hang":
-        await asyncio.sleep(float(action.get("max_s", sim.settings.hang_max_s)))
-        actions.abort(request)
-        return web.Response(status=504)
+        held = min(float(action.get("max_s", sim.settings.hang_max_s)), cap_s)
+        if not await sim.wait(held):
+            return _no_answer(request, ctx, SHUTDOWN)
+        return _no_answer(
+            request, ctx, f"no answer: a hang fault held the connection {held:g} s, then closed it"
+        )
     if kind == "reset":
-        actions.abort(request)
-        return web.Response(status=502)
+        return _no_answer(request, ctx, "no answer: a reset fault closed the connection")
     raise AssertionError(f"unknown fault action {kind!r}")  # the schema forbids this
+
+
+class ProtocolLog(logging.Logger):
+    """aiohttp's request-handler logger (``handler_args={"logger": ...}``).
+
+    A request aiohttp cannot parse (an oversized request line or header, too many headers, control
+    bytes, a duplicate Content-Length, Content-Length with Transfer-Encoding, TLS on the plain port)
+    is answered by aiohttp itself with a plain 400, before any middleware, and aiohttp logs it with a
+    traceback. Here it becomes one log line and a journal entry (vendor ``unmatched``, the parser's
+    reason as ``error``); nothing else aiohttp logs prints a traceback either."""
+
+    def __init__(self, sim: Sim) -> None:
+        super().__init__("modsim.protocol")
+        self.sim = sim
+
+    def _refused(self, exc: HttpProcessingError, remote: object) -> None:
+        reason = f"{type(exc).__name__}: {' '.join(str(exc.message).split())}"[:500]  # one line
+        ctx = RequestCtx(self.sim.rng.hex(32), self.sim.clock.now(), "", "", "", str(remote))
+        ctx.error = f"refused before routing: {reason}"
+        ctx.vendor_code = exc.code
+        _record(self.sim, ctx, exc.code, 0.0, {})
+        log.warning("modsim: refused a malformed request from %s: %s", remote, reason)
+
+    def _handle(self, msg: object, args: tuple[object, ...], exc_info: object) -> None:
+        exc = exc_info if isinstance(exc_info, BaseException) else None
+        remote = args[0] if args else "?"
+        if isinstance(exc, HttpProcessingError):
+            self._refused(exc, remote)
+        elif isinstance(exc, ConnectionError):  # a client that went away: journalled by ``journal``
+            return
+        elif exc is not None:
+            log.warning("modsim: %s: %s: %s", str(msg) % args if args else msg, type(exc).__name__, exc)
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        self._handle(msg, args, exc_info)
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("exc_info"), HttpProcessingError):  # TLS or garbage on the first request
+            self._handle(msg, args, kwargs["exc_info"])

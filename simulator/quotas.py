@@ -9,6 +9,7 @@ render the broken limit with their own code. Days are calendar days in UTC+8 (th
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +17,57 @@ from typing import Any
 DAY_OFFSET_S = 8 * 3600
 
 
+class Window:
+    """What was counted in the last simulator second, in 1 ms buckets: at most ~1,001 buckets whatever the
+    rate (a frozen clock puts every call in one), O(1) amortised to add and to read. A bucket leaves the
+    window when its newest stamp is a second old, so a call counts for at least a second (at most 1 ms
+    more); a stamp earlier than the newest bucket (the clock was set back) joins that bucket."""
+
+    __slots__ = ("_buckets", "_total")
+
+    def __init__(self) -> None:
+        #: [millisecond, newest stamp, count], oldest first, milliseconds increasing
+        self._buckets: deque[list[Any]] = deque()
+        self._total = 0
+
+    def _trim(self, now: float) -> None:
+        b = self._buckets
+        while b and b[0][1] <= now - 1.0:
+            self._total -= b.popleft()[2]
+
+    def total(self, now: float) -> int:
+        self._trim(now)
+        return self._total
+
+    def add(self, now: float, n: int = 1) -> None:
+        b = self._buckets
+        if b and b[0][1] <= now - 1.0:
+            self._trim(now)
+        ms = math.floor(now * 1000)
+        if b and ms <= b[-1][0]:
+            last = b[-1]
+            if now > last[1]:
+                last[1] = now
+            last[2] += n
+        else:
+            b.append([ms, now, n])
+        self._total += n
+
+    @property
+    def last_total(self) -> int:
+        """The total as of the last ``add`` or ``total``."""
+        return self._total
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
 @dataclass
 class Usage:
     total: int = 0
     day: int = -1
     daily: int = 0
-    recent: deque[float] = field(default_factory=deque)
+    recent: Window = field(default_factory=Window)
 
 
 class Quotas:
@@ -50,9 +96,7 @@ class Quotas:
     def check(self, vendor: str, cred_id: str, limits: dict[str, Any], now: float) -> str | None:
         """``"qps"``, ``"daily"`` or ``"total"`` when a call now would exceed that limit, else None."""
         u = self.usage(vendor, cred_id)
-        while u.recent and u.recent[0] <= now - 1.0:
-            u.recent.popleft()
-        if limits.get("qps") is not None and len(u.recent) >= int(limits["qps"]):
+        if limits.get("qps") is not None and u.recent.total(now) >= int(limits["qps"]):
             return "qps"
         daily = u.daily if u.day == self._day(now) else 0
         if limits.get("daily") is not None and daily >= int(limits["daily"]):
@@ -68,7 +112,7 @@ class Quotas:
             u.day, u.daily = day, 0
         u.daily += 1
         u.total += 1
-        u.recent.append(now)
+        u.recent.add(now)
         return u
 
     def remaining(self, vendor: str, cred_id: str, limits: dict[str, Any]) -> int | None:
@@ -81,6 +125,12 @@ class Quotas:
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [
-            {"vendor": v, "credential": c, "total": u.total, "today": u.daily, "last_second": len(u.recent)}
+            {
+                "vendor": v,
+                "credential": c,
+                "total": u.total,
+                "today": u.daily,
+                "last_second": u.recent.last_total,
+            }
             for (v, c), u in self._usage.items()
         ]

@@ -27,7 +27,8 @@ class Settings:
     journal_size: int = 10_000
     #: request and response body bytes kept per journal entry (for HAR export)
     journal_body_bytes: int = 1024
-    #: admin API (/__modsim/) answers only loopback peers unless this is true
+    #: admin API (/__modsim/) answers only loopback peers unless this is true; remote peers also
+    #: need ``admin_token`` (``modsim serve`` refuses to start without one) and never see secrets
     admin_allow_remote: bool = False
     #: when set, admin calls must carry ``X-Modsim-Token: <token>``
     admin_token: str | None = None
@@ -35,12 +36,17 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     #: hosts (exact or ``*.suffix``) whose URLs may really be fetched; empty: no network at all
     fetch_allowlist: tuple[str, ...] = ()
-    #: upper bound of a ``hang`` fault before the connection is closed
+    #: how long a ``hang`` fault without ``max_s`` holds the connection before closing it
     hang_max_s: float = 300.0
+    #: the hard upper bound of every fault wait (latency, hang, a slow_body's whole drip), whatever
+    #: the rule says
+    fault_max_wait_s: float = 600.0
     #: a request body must arrive within this time, or the connection is closed (slow clients)
     body_timeout_s: float = 30.0
     #: an idle keep-alive connection is closed after this time
     keepalive_timeout_s: float = 75.0
+    #: on SIGTERM/SIGINT, in-flight requests get this long to finish; fault waits end at once
+    shutdown_timeout_s: float = 10.0
     #: check every vendor response against its JSON Schema; violations are journalled and kept in
     #: ``Sim.schema_violations`` (the test suite turns this on)
     validate_responses: bool = False

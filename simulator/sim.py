@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from simulator.clock import Clock
@@ -32,6 +33,8 @@ class Sim:
         self._check_fixtures()
         self.faults = self._fault_engine()
         self.schema_violations: list[dict[str, object]] = []
+        #: set when the server starts shutting down: every fault wait ends at once (``wait``)
+        self.stopping = asyncio.Event()
         for v in self.vendors.values():
             v.configure(self)
 
@@ -98,6 +101,16 @@ class Sim:
     def proxy_hosts(self) -> tuple[str, ...]:
         """What the proxy mode serves: ``Settings.proxy_hosts``, else every vendor's own hosts."""
         return self.settings.proxy_hosts or tuple(h for v in self.vendors.values() for h in v.hosts)
+
+    async def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds`` (a fault's wait); False when the server began shutting down meanwhile."""
+        if self.stopping.is_set():
+            return False
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
 
     def reset(self) -> None:
         """Back to the fixtures: clock, random sequence, credentials, tokens, queues, faults, journal."""

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from simulator import outbound
 from simulator.app import create_app
 from simulator.proxy import ProxyServer, start_proxy
 from simulator.settings import Settings
@@ -56,6 +57,7 @@ class ThreadedServer:
         )
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
+        outbound.serving(self._runner)
         for addr in self._runner.addresses:
             if isinstance(addr, tuple):
                 self.port = addr[1]
@@ -88,6 +90,7 @@ class ThreadedServer:
         if self.proxy is not None:
             self.proxy.close()
         if self._runner is not None:
+            outbound.stopped(self._runner)
             await self._runner.cleanup()
         if self.proxy is not None:
             await self.proxy.wait_closed()

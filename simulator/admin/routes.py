@@ -1,14 +1,15 @@
 """The admin/control API under /__modsim/. JSON in and out; request bodies schema-validated.
 
-Loopback peers only unless ``Settings.admin_allow_remote``; with ``Settings.admin_token`` set, every
-call must carry ``X-Modsim-Token`` (compared in constant time). Semantics follow LocalStack's chaos
-API: GET lists, POST replaces, PATCH appends, DELETE clears.
+Loopback peers only unless ``Settings.admin_allow_remote``, and then remote peers only with
+``Settings.admin_token`` set; with a token set, every call must carry ``X-Modsim-Token`` (compared in
+constant time). The simulator's own outbound requests (``X-Modsim-Outbound``) are always refused.
+Remote peers never see secrets (``masking``). Semantics follow LocalStack's chaos API: GET lists,
+POST replaces, PATCH appends, DELETE clears.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import time
 from typing import Any
@@ -16,36 +17,38 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator import __version__
-from simulator.admin import har, openapi
+from simulator import __version__, jsonin, outbound, patterns
+from simulator.admin import export, openapi
+from simulator.admin.masking import Secrets, journal_masker, mask, reveals
 from simulator.errors import AdminError
+from simulator.forms import BodyTooLarge, read_capped
 from simulator.keys import sim_of
 from simulator.names import InvalidName
+from simulator.outbound import is_loopback
 from simulator.scenarios.loader import ScenarioRule
 from simulator.scenarios.model import Scenario
 from simulator.schemas import errors as schema_errors
-from simulator.state import Credential, QueuedOutcome
+from simulator.state import MAX_RULES, Credential, QueuedOutcome
 from simulator.vendors.base import Vendor
 
 routes = web.RouteTableDef()
 STARTED = web.AppKey("modsim_started", float)
-
-
-def _loopback(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        return ipaddress.ip_address(remote.split("%")[0]).is_loopback
-    except ValueError:
-        return False
+OWN_OUTBOUND = "the admin API refuses the simulator's own outbound requests (callbacks, image fetches)"
+LOOPBACK_ONLY = "the admin API answers loopback clients only (admin_allow_remote)"
+REMOTE_NEEDS_TOKEN = "remote admin calls need a token: start with --admin-token (MODSIM_ADMIN_TOKEN)"
 
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = sim_of(request).settings
-    if not settings.admin_allow_remote and not _loopback(request.remote):
-        raise AdminError(403, "forbidden", "the admin API answers loopback clients only (admin_allow_remote)")
-    if settings.admin_token is not None:
+    if outbound.MARK_HEADER in request.headers:
+        raise AdminError(403, "forbidden", OWN_OUTBOUND)
+    if not is_loopback(request.remote):
+        if not settings.admin_allow_remote:
+            raise AdminError(403, "forbidden", LOOPBACK_ONLY)
+        if not settings.admin_token:
+            raise AdminError(403, "forbidden", REMOTE_NEEDS_TOKEN)
+    if settings.admin_token:
         given = request.headers.get("X-Modsim-Token", "")
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
             raise AdminError(401, "unauthorized", "missing or wrong X-Modsim-Token")
@@ -55,11 +58,29 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise AdminError(400, "invalid_request", str(exc)) from exc
 
 
-async def _body(request: web.Request, schema: str) -> Any:
+#: an admin request body (faults, rules, scenarios, credentials) is small; anything over this is refused
+ADMIN_MAX_BODY_BYTES = 1024 * 1024
+
+
+async def read_json(request: web.Request) -> Any:
+    """An admin request's JSON body: read within ``Settings.body_timeout_s`` (408 after), at most
+    ``ADMIN_MAX_BODY_BYTES`` (413), strict JSON (400: no NaN or Infinity, no absurd nesting)."""
     try:
-        data = json.loads(await request.read() or b"null")
+        raw = await read_capped(request, ADMIN_MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        raise AdminError(
+            413, "body_too_large", f"admin request bodies are at most {exc.limit} bytes"
+        ) from exc
+    except web.RequestPayloadError as exc:
+        raise AdminError(400, "invalid_body", str(exc)) from exc
+    try:
+        return jsonin.loads(raw or b"null")
     except ValueError as exc:
         raise AdminError(400, "invalid_json", str(exc)) from exc
+
+
+async def _body(request: web.Request, schema: str) -> Any:
+    data = await read_json(request)
     problems = schema_errors(schema, data)
     if problems:
         raise AdminError(400, "invalid_request", problems)
@@ -114,25 +135,48 @@ async def clock_post(request: web.Request) -> web.Response:
     return web.json_response(clock.snapshot())
 
 
+def _count(query: Any, name: str) -> int | None:
+    if not query.get(name):
+        return None
+    try:
+        value = int(query[name])
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise AdminError(400, "invalid_request", f"{name} must be a non-negative integer")
+    return value
+
+
 @routes.get("/journal")
 async def journal_get(request: web.Request) -> web.StreamResponse:
-    """``format``: ``json`` (default, ``{"entries": [...]}``), ``jsonl`` (one entry per line) or ``har``."""
+    """``format``: ``json`` (default, ``{"entries": [...]}``), ``jsonl`` (one entry per line) or ``har``.
+    ``since``: entries with a greater ``seq`` only (``X-Modsim-Journal-Seq`` has the newest seq).
+    Costs what it returns (``Journal.select``); long answers are streamed (``admin.export``)."""
     q = request.query
-    try:
-        limit = int(q["limit"]) if q.get("limit") else None
-    except ValueError as exc:
-        raise AdminError(400, "invalid_request", "limit must be an integer") from exc
-    filters = {k: q[k] for k in ("operation", "credential", "request_id") if q.get(k)}
-    entries = sim_of(request).state.journal.query(vendor=q.get("vendor") or None, limit=limit, **filters)
+    limit, since = _count(q, "limit"), _count(q, "since")
     fmt = q.get("format", "json")
-    if fmt == "jsonl":
-        text = "".join(_dumps(e) + "\n" for e in entries)
-        return web.Response(text=text, content_type="application/x-ndjson")
-    if fmt == "har":
-        return web.json_response(har.document(entries, __version__), dumps=_dumps)
-    if fmt != "json":
+    if fmt not in export.FORMATS:
         raise AdminError(400, "invalid_request", "format is json, jsonl or har")
-    return web.json_response({"entries": entries}, dumps=_dumps)
+    filters = {k: q[k] for k in ("operation", "credential", "request_id") if q.get(k)}
+    sim = sim_of(request)
+    journal = sim.state.journal
+    blobs = journal.select(vendor=q.get("vendor") or None, limit=limit, since=since, **filters)
+    form = export.journal_format(fmt, _dumps, __version__)
+    if not reveals(request):  # a remote reader: no secrets in what the clients sent
+        form = export.masked(form, _journal_masker(sim))
+    return await export.respond(request, blobs, form, journal.last_seq)
+
+
+def _journal_masker(sim: Any) -> Any:
+    vendors = sim.vendors.values()
+
+    def bare_key(vendor: str, cred: str) -> bool:
+        found = sim.state.credentials.get(vendor, cred)
+        return found is not None and found.secret is None
+
+    return journal_masker(
+        {v.name: Secrets(v.secret_params, v.secret_headers, v.secret_fields) for v in vendors}, bare_key
+    )
 
 
 @routes.delete("/journal")
@@ -189,7 +233,16 @@ async def faults_delete(request: web.Request) -> web.Response:
 async def credentials_get(request: web.Request) -> web.Response:
     vendor = request.query.get("vendor") or None
     creds = sim_of(request).state.credentials.all(vendor)
-    return web.json_response({"credentials": [c.to_dict() for c in creds]})
+    reveal = reveals(request)
+    return web.json_response({"credentials": [_credential(c, reveal) for c in creds]})
+
+
+def _credential(cred: Credential, reveal: bool) -> dict[str, Any]:
+    """``cred`` as listed; masked for a remote peer: the secret, or the id when it has no secret."""
+    d = cred.to_dict(reveal)
+    if not reveal and cred.secret is None:
+        d["id"] = mask(cred.id)
+    return d
 
 
 @routes.post("/credentials")
@@ -242,6 +295,8 @@ async def queue_add(request: web.Request) -> web.Response:
     sim = sim_of(request)
     body = await _body(request, "admin/queue.request")
     sim.scenario_for(body["scenario"], body.get("vendor"), body.get("operation"))
+    if len(sim.state.queue) >= sim.state.queue.cap:
+        raise AdminError(400, "invalid_request", f"the queue holds {sim.state.queue.cap} entries, its cap")
     q = QueuedOutcome(
         scenario=body["scenario"],
         vendor=body.get("vendor"),
@@ -287,6 +342,11 @@ async def rules_append(request: web.Request) -> web.Response:
     body = await _body(request, "admin/rules.request")
     for r in body["rules"]:
         vendor, operation = r["match"].get("vendor"), r["match"].get("operation")
+        if "text" in r["match"]:
+            try:
+                patterns.compiled(r["match"]["text"])
+            except patterns.PatternError as exc:
+                raise AdminError(400, "invalid_request", f"match.text: {exc}") from exc
         if r.get("scenario"):
             sim.scenario_for(r["scenario"], vendor, operation)
         else:
@@ -300,6 +360,10 @@ async def rules_append(request: web.Request) -> web.Response:
         )
         for r in body["rules"]
     ]
+    if len(sim.state.rules) + len(added) > MAX_RULES:
+        raise AdminError(
+            400, "invalid_request", f"{len(sim.state.rules)} rules + {len(added)}: at most {MAX_RULES}"
+        )
     sim.state.rules[:0] = added
     return _rules_body(sim.state.rules)
 

@@ -5,7 +5,12 @@ A URL resolves, first match wins, through:
    forbidden), a ``file`` to serve, or just a ``scenario`` (content is then synthetic),
 2. a ``#modsim=NAME`` fragment (synthetic content carrying that scenario),
 3. a real fetch, only when the host is on ``Settings.fetch_allowlist`` (exact host or ``*.suffix``),
-   bounded by the vendor's timeout and size limit,
+   bounded by the vendor's timeout and size limit. Redirects are followed (at most
+   ``outbound.MAX_REDIRECTS``) only to http(s) URLs whose host is on the allowlist too; the fetch
+   never connects to the simulator's own listeners, nor to loopback for a request from a remote
+   peer (``simulator.outbound``). Such a refusal is the outcome ``not_allowed`` (Alibaba Cloud: 401
+   NOT_ALLOWED, documented for URLs that redirect to unsafe links; other vendors: their download
+   error),
 4. otherwise a failed download, with the reason in the journal.
 """
 
@@ -18,10 +23,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from simulator import outbound
 from simulator.content.markers import marker_from_url
+from simulator.outbound import host_allowed
 from simulator.scenarios.loader import ScenarioRule
 
-OUTCOMES = ("ok", "failed", "timeout", "too_large", "not_found", "forbidden", "invalid")
+OUTCOMES = ("ok", "failed", "timeout", "too_large", "not_found", "forbidden", "invalid", "not_allowed")
 
 
 @dataclass(frozen=True)
@@ -36,15 +43,6 @@ class Download:
     @property
     def ok(self) -> bool:
         return self.outcome == "ok"
-
-
-def host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
-    host = host.lower()
-    for pattern in allowlist:
-        p = pattern.lower()
-        if host == p or (p.startswith("*.") and host.endswith(p[1:])):
-            return True
-    return False
 
 
 def _url_rule(rules: list[ScenarioRule], url: str, vendor: str, operation: str) -> ScenarioRule | None:
@@ -65,9 +63,11 @@ async def resolve_url(
     vendor: str,
     operation: str,
     allowlist: tuple[str, ...],
+    peer: str | None,
     timeout_s: float,
     max_bytes: int,
 ) -> Download:
+    """``peer``: the address of the client whose request needs the URL (see ``simulator.outbound``)."""
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -87,7 +87,7 @@ async def resolve_url(
     if marker:
         return Download(url, "ok", scenario=marker, source="marker")
     if host_allowed(parts.hostname, allowlist):
-        return await _fetch(url, timeout_s, max_bytes)
+        return await _fetch(url, outbound.Guard(allowlist, peer), timeout_s, max_bytes)
     return Download(
         url,
         "failed",
@@ -96,10 +96,12 @@ async def resolve_url(
     )
 
 
-async def _fetch(url: str, timeout_s: float, max_bytes: int) -> Download:
+async def _fetch(url: str, guard: outbound.Guard, timeout_s: float, max_bytes: int) -> Download:
     try:
-        timeout = aiohttp.ClientTimeout(total=timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+        async with outbound.session(guard, timeout_s) as session, outbound.get(session, url, guard) as resp:
+            if resp.status in outbound.REDIRECTS:
+                reason = f"HTTP {resp.status}: more than {outbound.MAX_REDIRECTS} redirects"
+                return Download(url, "failed", source="fetch", reason=reason)
             if resp.status == 404:
                 return Download(url, "not_found", source="fetch", reason="HTTP 404")
             if resp.status == 403:
@@ -115,4 +117,6 @@ async def _fetch(url: str, timeout_s: float, max_bytes: int) -> Download:
     except TimeoutError:
         return Download(url, "timeout", source="fetch", reason=f"no answer within {timeout_s}s")
     except (aiohttp.ClientError, OSError, ValueError) as exc:
+        if guard.refusals:  # a redirect hop, or every address of a host, refused
+            return Download(url, "not_allowed", source="fetch", reason=f"not fetched: {guard.refusals[-1]}")
         return Download(url, "failed", source="fetch", reason=f"{type(exc).__name__}: {exc}")

@@ -8,11 +8,10 @@ Pages for ``{"type": "http", "body": "gateway"}`` are what front proxies send: n
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -67,8 +66,14 @@ def abort(request: web.Request) -> None:
 
 
 async def after(
-    request: web.Request, resp: web.StreamResponse, action: Mapping[str, Any]
+    request: web.Request,
+    resp: web.StreamResponse,
+    action: Mapping[str, Any],
+    max_wait_s: float,
+    wait: Callable[[float], Awaitable[bool]],
 ) -> web.StreamResponse:
+    """``max_wait_s``: a slow_body drips for at most this long in all (its delay shrinks to fit);
+    ``wait(seconds)`` sleeps and says False when the server is shutting down (the drip stops)."""
     if not isinstance(resp, web.Response) or not isinstance(resp.body, bytes | bytearray):
         return resp
     body = bytes(resp.body)
@@ -91,10 +96,13 @@ async def after(
         abort(request)
         return stream
     step = int(action.get("chunk_bytes", 64))
-    delay = float(action.get("delay_ms", 200)) / 1000
+    chunks = max(1, -(-len(body) // step))
+    delay = min(float(action.get("delay_ms", 200)) / 1000, max_wait_s / chunks)
     for i in range(0, len(body), step):
         await stream.write(body[i : i + step])
-        await asyncio.sleep(delay)
+        if not await wait(delay):
+            abort(request)
+            return stream
     await stream.write_eof()
     return stream
 
@@ -113,7 +121,7 @@ def request_fields(query: str, body: bytes, content_type: str) -> dict[str, tupl
     text = body.decode("utf-8", "replace")
     stripped = text.lstrip()
     if "json" in content_type or stripped.startswith(("{", "[")):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):  # too deep: matched on the query alone
             _walk(json.loads(text), out)
     elif body:
         for k, v in parse_qsl(text, keep_blank_values=True, errors="replace"):

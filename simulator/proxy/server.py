@@ -20,10 +20,12 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from simulator import outbound
 from simulator.keys import SIM
 from simulator.proxy.ca import CertificateAuthority
 from simulator.settings import Settings
@@ -74,6 +76,13 @@ class ProxyServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def addresses(self) -> list[Any]:
+        """The listening sockets' addresses (empty once closed)."""
+        if self._listener is None or not self._listener.is_serving():
+            return []
+        return [s.getsockname() for s in self._listener.sockets]
+
     def serves(self, host: str) -> bool:
         return serves(host, self.hosts)
 
@@ -82,9 +91,11 @@ class ProxyServer:
         self._listener = await loop.create_server(lambda: _ProxyConnection(self), host, port)
         self.port = self._listener.sockets[0].getsockname()[1]
         self.host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        outbound.serving(self)
         return self
 
     def close(self) -> None:
+        outbound.stopped(self)
         if self._listener is not None:
             self._listener.close()
         for conn in list(self._pending):

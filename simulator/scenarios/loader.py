@@ -7,13 +7,13 @@ key by key (dicts recursively, anything else replaced).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from simulator import jsonin, patterns
 from simulator.errors import ModsimError
 from simulator.names import unknown_text
 from simulator.scenarios.model import Scenario
@@ -106,7 +106,11 @@ def merge_lexicon(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]
 def read_document(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")  # UnicodeDecodeError is a ValueError
-        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
+        if path.suffix == ".json":
+            return jsonin.loads(text)
+        doc = yaml.load(text, Loader=_YAML_LOADER)
+        jsonin.check_finite(doc)  # YAML's .nan and .inf
+        return doc
     except (ValueError, yaml.YAMLError) as exc:
         raise FixtureError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
 
@@ -166,6 +170,11 @@ def load_dirs(dirs: list[Path]) -> FixtureSet:
                 f"{where}: rule {rule.name or rule.match} names an "
                 + unknown_text("scenario", rule.scenario, out.scenarios)
             )
+        if "text" in rule.match:
+            try:
+                patterns.compiled(rule.match["text"])
+            except patterns.PatternError as exc:
+                raise FixtureError(f"{where}: rule {rule.name or rule.match}: match.text: {exc}") from exc
         if rule.file and not rule.file.is_file():
             raise FixtureError(f"{where}: rule {rule.name or rule.match} names missing file {rule.file}")
     return out

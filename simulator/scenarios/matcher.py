@@ -23,11 +23,11 @@ are added).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
+from simulator import patterns
 from simulator.context import RequestCtx
 from simulator.names import unknown_text
 from simulator.rng import Rng
@@ -80,7 +80,7 @@ def rule_matches(
             return False
         if field == "url" and (content.url is None or not fnmatchcase(content.url, want)):
             return False
-        if field == "text" and (content.text is None or not re.search(want, content.text)):
+        if field == "text" and (content.text is None or not patterns.search(want, content.text)):
             return False
     return True
 

@@ -2,6 +2,8 @@
 
 Scores are explainable and deterministic:
 - each lexicon *word* found weighs 0.85, each *pattern* match (phone numbers, QQ, links) 0.6;
+  patterns are RE2 (``simulator.patterns``: linear time, no lookaround); a group named ``hit`` is
+  the hit when a pattern needs context around it;
   a category's score is ``1 - prod(1 - w)`` over its hits, capped at 0.99;
 - a category with no hit gets a low baseline in [0, 0.3) drawn from the text hash and the seed;
 - a scenario's ``text_hits`` (queued, rule or marker) raise a category to at least their score.
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from simulator import patterns
 from simulator.rng import Rng
 from simulator.scenarios.model import Scenario, TextHit
 
@@ -65,19 +68,19 @@ class Lexicon:
         th = spec.get("thresholds", {})
         self.reject = float(th.get("reject", 0.8))
         self.review = float(th.get("review", 0.5))
-        self.labels: dict[int, tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...]]] = {}
+        self.labels: dict[int, tuple[str, tuple[str, ...], tuple[Any, ...]]] = {}
         for key in sorted({*DEFAULT_NAMES, *(int(k) for k in spec.get("labels", {}))}):
             d = spec.get("labels", {}).get(str(key), {})
-            patterns = []
+            found = []
             for p in d.get("patterns", ()):
                 try:
-                    patterns.append(re.compile(p))
-                except re.error as exc:
-                    raise ValueError(f"lexicon label {key}: bad pattern {p!r}: {exc}") from exc
+                    found.append(patterns.compiled(p))
+                except patterns.PatternError as exc:
+                    raise ValueError(f"lexicon label {key}: {exc}") from exc
             self.labels[key] = (
                 d.get("name") or DEFAULT_NAMES.get(key, str(key)),
                 tuple(d.get("words", ())),
-                tuple(patterns),
+                tuple(found),
             )
 
     def truth(self, scenario: Scenario, rng: Rng, submitted: str = "") -> TextVerdict:
@@ -89,17 +92,18 @@ class Lexicon:
     def analyse(self, text: str, rng: Rng, forced: tuple[TextHit, ...] = ()) -> TextVerdict:
         lowered = text.lower()
         out = []
-        for label, (name, words, patterns) in self.labels.items():
+        for label, (name, words, regexes) in self.labels.items():
             hits: list[str] = []
             weights: list[float] = []
             for w in words:
                 if w.lower() in lowered and w not in hits:
                     hits.append(w)
                     weights.append(WORD_WEIGHT)
-            for p in patterns:
+            for p in regexes:
+                hit_group = "hit" if "hit" in p.groupindex else 0
                 for m in p.finditer(text):
-                    if m.group(0) not in hits:
-                        hits.append(m.group(0))
+                    if m.group(hit_group) not in hits:
+                        hits.append(m.group(hit_group))
                         weights.append(PATTERN_WEIGHT)
             if weights:
                 keep = 1.0

@@ -29,6 +29,21 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: credentials) and ``routing`` ones answer "no such API": a rule reaches them only by naming them.
 BUSINESS, CREDENTIAL, ROUTING = "business", "credential", "routing"
 
+#: body room for an operation's parameters other than its content (and the whole body of one that
+#: carries no content: a token request, a result query)
+PARAMS_BYTES = 64 * 1024
+
+
+def b64_chars(raw_bytes: int) -> int:
+    """Base64 characters of ``raw_bytes`` bytes."""
+    return (raw_bytes + 2) // 3 * 4
+
+
+def form_bytes(b64: int) -> int:
+    """A urlencoded form body carrying ``b64`` base64 characters: ``+`` and ``/`` (1 in 32 characters
+    of an image's base64) become three bytes each, so an eighth more covers them, plus ``PARAMS_BYTES``."""
+    return b64 + b64 // 8 + PARAMS_BYTES
+
 
 @dataclass(frozen=True)
 class Route:
@@ -58,6 +73,12 @@ class Vendor(ABC):
     hosts: tuple[str, ...] = ()
     #: the front proxy whose error pages ``{"type": "http", "body": "gateway"}`` faults imitate
     gateway_server: str = "nginx"
+    #: request parameters (query or form) and headers that carry a secret: masked in journal
+    #: answers to remote admin clients (``admin.masking``)
+    secret_params: tuple[str, ...] = ()
+    secret_headers: tuple[str, ...] = ()
+    #: JSON fields of its bodies that carry a secret (an issued token), masked the same way
+    secret_fields: tuple[str, ...] = ()
 
     @abstractmethod
     def routes(self) -> list[Route]: ...
@@ -88,6 +109,12 @@ class Vendor(ABC):
     def oversize_error(self, operation: str) -> VendorError:
         """The vendor's answer to a body over the size cap."""
         return self.internal_error(operation)
+
+    def max_body_bytes(self, operation: str, sim: Sim) -> int:
+        """The most body bytes ``operation`` accepts once any Content-Encoding is undone: checked from
+        Content-Length before the handler, while the body streams in and while it inflates (over it:
+        ``oversize_error``). ``Settings.max_body_bytes`` caps it whatever this says. Default: that cap."""
+        return sim.settings.max_body_bytes
 
     def deadline(self, operation: str, sim: Sim) -> tuple[float, VendorError] | None:
         """How long the vendor lets ``operation`` run before answering a timeout of its own, and that

@@ -685,8 +685,9 @@ async def test_admin_loopback_peers_are_served(aiohttp_client: Any, remote: str)
 
 
 async def test_admin_allow_remote(aiohttp_client: Any) -> None:
-    client = await app_client(aiohttp_client, Settings(admin_allow_remote=True), "10.1.2.3")
-    await admin(client, "GET", "/health", schema="admin/health")
+    settings = Settings(admin_allow_remote=True, admin_token="t0k")
+    client = await app_client(aiohttp_client, settings, "10.1.2.3")
+    await admin(client, "GET", "/health", schema="admin/health", headers={"X-Modsim-Token": "t0k"})
 
 
 @pytest.fixture

@@ -408,8 +408,8 @@ def test_every_route_has_a_property() -> None:
 
 @pytest.mark.filterwarnings("ignore")
 def test_protocol_errors_are_answered_by_the_http_layer(live: LiveServer) -> None:
-    """What is not HTTP never reaches a vendor: aiohttp answers 400 itself (no request id, no journal
-    entry), and the server carries on serving."""
+    """What is not HTTP never reaches a vendor: aiohttp answers 400 itself (no request id), the
+    journal records it (vendor ``unmatched``), and the server carries on serving."""
     before = live.call(lambda: len(live.sim.state.journal))
     for headers in (
         [(b"X-Huge", b"v" * 9000)],
@@ -420,7 +420,9 @@ def test_protocol_errors_are_answered_by_the_http_layer(live: LiveServer) -> Non
         a = raw_request(live, "POST", b"/2054-3", headers, b"content=x")
         assert a.status == 400, a
         assert a.header("X-Modsim-Request-Id") is None
-    assert live.call(lambda: len(live.sim.state.journal)) == before
+    assert live.call(lambda: len(live.sim.state.journal)) == before + 4
+    refused = live.call(lambda: live.sim.state.journal.query(vendor="unmatched"))
+    assert [(e["status"], e["error"].split(":")[0]) for e in refused] == [(400, "refused before routing")] * 4
     a = raw_request(live, "POST", b"/2054-3", [], b"content=x")
     check_answer(live, "POST", a.status, a, a.body)
 

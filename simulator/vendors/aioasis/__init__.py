@@ -26,6 +26,7 @@ NO_API = "10003"
 
 class AioasisVendor(Vendor):
     name = "aioasis"
+    secret_params = ("appkey",)
     title = "AI绿洲 gateway (gateway.aioasis.cn)"
     hosts = ("gateway.aioasis.cn", "gateway.market.aioasis.cn")
 

@@ -4,21 +4,25 @@ credentials, on Green's real paths under ``/green/``."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from simulator.context import RequestCtx
-from simulator.errors import VendorError
+from simulator.errors import AdminError, VendorError
 from simulator.schemas import errors as schema_errors
 from simulator.vendors.aliyun import signing
 from simulator.vendors.aliyun.envelope import render_error, request_id
 from simulator.vendors.aliyun.errors import GREEN_MESSAGES, POP_ERRORS, AliyunError, GreenError, PopError
 from simulator.vendors.aliyun.policy import AliyunSettings
-from simulator.vendors.base import Route, Vendor
+from simulator.vendors.base import PARAMS_BYTES, Route, Vendor
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
+
+#: body room per scan task: a 2048-character URL JSON-escaped (6 bytes a character at most), a dataId
+TASK_BYTES = 16 * 1024
 
 LIBRARY_OPS = {
     "add_groups",
@@ -42,6 +46,8 @@ class AliyunVendor(Vendor):
     hosts = ("green.aliyuncs.com", "green.*.aliyuncs.com", "green-cip.*.aliyuncs.com")
     #: Alibaba Cloud's front proxy (its error pages for ``{"type": "http", "body": "gateway"}`` faults)
     gateway_server = "Tengine"
+    secret_headers = ("authorization", "x-acs-security-token")
+    secret_fields = ("accessKeySecret", "securityToken")
 
     def routes(self) -> list[Route]:
         from simulator.vendors.aliyun.routes import ROUTES
@@ -88,6 +94,16 @@ class AliyunVendor(Vendor):
 
     def oversize_error(self, operation: str) -> VendorError:
         return GreenError(400)
+
+    def max_body_bytes(self, operation: str, sim: Sim) -> int:
+        """Green's JSON bodies name images by URL: at most ``limits.max_tasks`` tasks (or
+        ``max_result_ids`` ids) of ``TASK_BYTES`` each, plus ``PARAMS_BYTES``."""
+        if operation == "unknown_api":
+            return super().max_body_bytes(operation, sim)
+        from simulator.vendors.aliyun.scan import settings_of
+
+        limits = settings_of(sim).limits
+        return max(limits.max_tasks, limits.max_result_ids) * TASK_BYTES + PARAMS_BYTES
 
     def deadline(self, operation: str, sim: Sim) -> tuple[float, VendorError] | None:
         """Seed 004: "同步检测允许的最长检测时间是6秒 ... 系统会强制返回超时错误码" (``limits.sync_timeout_s``)."""
@@ -157,24 +173,41 @@ async def _list_tasks(request: web.Request) -> web.Response:
 
 
 async def _face_library(request: web.Request) -> web.Response:
+    """Per account (``?uid=`` for one): its groups, its number of persons and the first ``?limit=``
+    persons (default 100, at most ``limits.max_persons``) with their groups and faces."""
     from simulator.keys import sim_of
+    from simulator.vendors.aliyun.faces import libraries
+    from simulator.vendors.aliyun.scan import settings_of
 
     sim = sim_of(request)
-    libs = sim.state.vendor_state("aliyun").get("faces", {})
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError as exc:
+        raise AdminError(400, "invalid_request", "limit must be an integer") from exc
+    if limit < 1:
+        raise AdminError(400, "invalid_request", "limit must be at least 1")
+    limit = min(limit, settings_of(sim).limits.max_persons)
+    only = request.query.get("uid")
+    libs = libraries(sim)
     return web.json_response(
         {
-            uid: [
-                {
-                    "personId": p.person_id,
-                    "name": p.name,
-                    "groupIds": p.groups,
-                    "faces": [
-                        {"faceId": f.face_id, "url": f.url, "sha256": f.sha256} for f in p.faces.values()
-                    ],
-                }
-                for p in lib.values()
-            ]
+            uid: {
+                "groupIds": list(lib.groups),
+                "persons_total": len(lib.persons),
+                "persons": [
+                    {
+                        "personId": p.person_id,
+                        "name": p.name,
+                        "groupIds": list(p.groups),
+                        "faces": [
+                            {"faceId": f.face_id, "url": f.url, "sha256": f.sha256} for f in p.faces.values()
+                        ],
+                    }
+                    for p in islice(lib.persons.values(), limit)
+                ],
+            }
             for uid, lib in libs.items()
+            if only is None or uid == only
         }
     )
 

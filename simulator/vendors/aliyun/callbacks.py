@@ -6,6 +6,12 @@ Sent in the background right after the asyncscan answer, only to hosts on
 non-200 answer or a connection failure is retried ``callback.retries`` times, ``retry_interval_s``
 real seconds apart. Each attempt (and a refusal) is a journal entry of its own, operation
 ``callback``. The first attempt marks the task finished, so polls agree with what was pushed.
+
+Through ``simulator.outbound``, whatever the allowlists say: never to the simulator's own listeners
+(its HTTP and proxy ports, under any name that resolves to this host), never to loopback for an
+asyncscan that came from a remote peer, and redirects are not followed (a 3xx is an answer other
+than 200: retried, then given up). A refused connection is not retried. The real service's
+behaviour on a redirecting callback URL is not documented; not following is the safe reading.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from simulator.content.urls import host_allowed
+from simulator import outbound
+from simulator.outbound import host_allowed
 from simulator.vendors.aliyun.policy import CallbackSettings
 from simulator.vendors.aliyun.scan import CallbackJob, task_store
 
@@ -57,19 +64,25 @@ def _journal(
     sim.state.journal.add(entry)
 
 
-def schedule(sim: Sim, jobs: list[CallbackJob], cs: CallbackSettings) -> None:
-    """Start delivering ``jobs`` on the running loop (references kept until they finish)."""
+def schedule(sim: Sim, jobs: list[CallbackJob], cs: CallbackSettings, requester: str | None) -> None:
+    """Start delivering ``jobs`` on the running loop (references kept until they finish); ``requester``:
+    the peer address of the asyncscan request."""
     if not jobs:
         return
     running: set[asyncio.Task[None]] = sim.state.vendor_state("aliyun").setdefault("callbacks", set())
     loop = asyncio.get_running_loop()
+    started = time.perf_counter()
     for job in jobs:
-        t = loop.create_task(deliver(sim, job, cs))
+        if len(running) >= cs.max_pending:
+            why = f"{len(running)} pending, at most {cs.max_pending} (callback.max_pending)"
+            _journal(sim, job, None, [f"callback for task {job.task_id} not sent: {why}"], started)
+            continue
+        t = loop.create_task(deliver(sim, job, cs, requester))
         running.add(t)
         t.add_done_callback(running.discard)
 
 
-async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings) -> None:
+async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings, requester: str | None) -> None:
     started = time.perf_counter()
     host = urlsplit(job.url).hostname or ""
     allowed = cs.allowlist + sim.settings.fetch_allowlist
@@ -91,7 +104,7 @@ async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings) -> None:
         task.notified = True
     attempts = cs.retries + 1
     try:
-        await _attempts(sim, job, cs, form, attempts)
+        await _attempts(sim, job, cs, form, attempts, outbound.Guard(allowed, requester))
     except asyncio.CancelledError:
         _journal(sim, job, None, [f"callback for task {job.task_id} not sent: the simulator is shutting down"],
                  started, error="cancelled at shutdown")  # fmt: skip
@@ -107,30 +120,39 @@ async def cancel_pending(sim: Sim) -> None:
 
 
 async def _attempts(
-    sim: Sim, job: CallbackJob, cs: CallbackSettings, form: dict[str, str], attempts: int
+    sim: Sim,
+    job: CallbackJob,
+    cs: CallbackSettings,
+    form: dict[str, str],
+    attempts: int,
+    guard: outbound.Guard,
 ) -> None:
     for attempt in range(1, attempts + 1):
         started = time.perf_counter()
         status: int | None = None
         error = ""
         try:
-            timeout = aiohttp.ClientTimeout(total=cs.timeout_s)
             async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(job.url, data=form) as resp,
+                outbound.session(guard, cs.timeout_s) as session,
+                session.post(job.url, data=form, allow_redirects=False) as resp,
             ):
                 status = resp.status
                 await resp.read()
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"
+            if guard.refusals:
+                why = f"callback for task {job.task_id} not sent: {guard.refusals[-1]}"
+                _journal(sim, job, None, [why], started, error="refused")
+                return
         notes = [
             f"callback attempt {attempt}/{attempts} for task {job.task_id}",
             f"checksum {form['checksum']} = sha256(uid {job.uid} + seed {job.seed!r} + content)",
         ]
         if status != 200:
+            redirect = " (redirects are not followed)" if status in outbound.REDIRECTS else ""
             notes.append(
                 "not HTTP 200: "
-                + (error or f"HTTP {status}")
+                + (error or f"HTTP {status}{redirect}")
                 + ("; will retry" if attempt < attempts else "; giving up")
             )
         _journal(sim, job, status, notes, started, error)

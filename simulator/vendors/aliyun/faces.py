@@ -1,10 +1,22 @@
 """The custom face library (自定义人脸库), per account (uid), and its search for ``sface-n``. No aiohttp.
 
-Persons hold up to ``limits.max_face_urls`` (20) faces and belong to groups; a group exists while a
-person is in it. Bodies and answers past AddFaces and GetPerson are inferred from the API's naming
-(docs/aliyun.md). Every answer's ``data`` is an object with its own ``code``; a person that does
-not exist (or already exists, for AddPerson) is ``data.code`` 404 / 400 with ``msg``, the request
-itself still ``code`` 200. Malformed bodies are the top-level 400.
+Persons hold faces and belong to groups; a group exists while a person is in it. Bodies and answers
+past AddFaces and GetPerson are inferred from the API's naming (docs/aliyun.md). Every answer's
+``data`` is an object with its own ``code``; a person that does not exist (or already exists, for
+AddPerson) is ``data.code`` 404 / 400 with ``msg``, the request itself still ``code`` 200. Malformed
+bodies are the top-level 400.
+
+Limits (``vendors.aliyun.limits``). Documented: at most 20 faces per person (``max_face_urls``, doc
+70422; the 21st URL of AddFaces is ``success: false``), 100 groups per account (``max_groups``, docs
+70418 and 70427: an AddPerson or AddGroups that would create the 101st is ``data.code`` 400 and changes
+nothing), personId and groupId of letters, digits, ``_`` and ``-``, at most 32 characters
+(``max_id_length``; else the top-level 400). Inferred: 1,000 persons per account (``max_persons``: the
+next AddPerson is ``data.code`` 400), 100 ids or URLs in one request (``max_ids``: more is the
+top-level 400), name and note at most 256 characters (``max_person_text``: top-level 400).
+
+Every operation costs what its answer holds, never the library's size: a person's groups are an
+ordered set, and the library indexes group members, face content hashes and face identity names.
+GetGroups lists groups in the order they were created (a group that empties and comes back goes last).
 
 A face image's identity: the content hash of what its URL resolves to, and the identity names of the
 faces in its scenario. An image scanned with ``sface-n`` (or SearchPerson) matches a person of the
@@ -15,6 +27,8 @@ has a ``custom`` identity whose ``id`` is the personId (rate likewise). Top 5, b
 
 from __future__ import annotations
 
+import heapq
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +45,7 @@ if TYPE_CHECKING:
 
 SAME_IMAGE_RATE = 99.9
 TOP = 5
+ID_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass
@@ -44,15 +59,97 @@ class FaceImage:
 @dataclass
 class Person:
     person_id: str
+    #: when the person was added (GetPersons lists a group's persons in this order)
+    seq: int
     name: str = ""
     note: str = ""
-    groups: list[str] = field(default_factory=list)
+    #: group ids in the order they were added (a dict as an ordered set)
+    groups: dict[str, None] = field(default_factory=dict)
     faces: dict[str, FaceImage] = field(default_factory=dict)
 
 
-def library(sim: Sim, uid: str) -> dict[str, Person]:
-    libs: dict[str, dict[str, Person]] = sim.state.vendor_state("aliyun").setdefault("faces", {})
-    return libs.setdefault(uid, {})
+def _count(index: dict[str, dict[str, int]], key: str, pid: str, step: int) -> None:
+    holders = index.setdefault(key, {})
+    n = holders.get(pid, 0) + step
+    if n > 0:
+        holders[pid] = n
+        return
+    holders.pop(pid, None)
+    if not holders:
+        del index[key]
+
+
+@dataclass
+class Library:
+    """One account's persons, with indexes kept in step by the methods below."""
+
+    persons: dict[str, Person] = field(default_factory=dict)
+    #: groupId -> its members (personId -> None), groups in the order they were created
+    groups: dict[str, dict[str, None]] = field(default_factory=dict)
+    #: face content hash / identity name -> personId -> how many of the person's faces have it
+    by_sha: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_name: dict[str, dict[str, int]] = field(default_factory=dict)
+    added: int = 0
+
+    def add(self, pid: str, name: str, note: str) -> Person:
+        self.added += 1
+        p = self.persons[pid] = Person(pid, self.added, name, note)
+        return p
+
+    def join(self, p: Person, group_ids: list[str]) -> None:
+        for g in group_ids:
+            if g not in p.groups:
+                p.groups[g] = None
+                self.groups.setdefault(g, {})[p.person_id] = None
+
+    def leave(self, p: Person, group_ids: list[str]) -> None:
+        for g in group_ids:
+            if g in p.groups:
+                del p.groups[g]
+                members = self.groups[g]
+                del members[p.person_id]
+                if not members:
+                    del self.groups[g]
+
+    def add_face(self, p: Person, face: FaceImage) -> None:
+        p.faces[face.face_id] = face
+        self._index(p.person_id, face, 1)
+
+    def drop_face(self, p: Person, face_id: str) -> None:
+        face = p.faces.pop(face_id, None)
+        if face is not None:
+            self._index(p.person_id, face, -1)
+
+    def drop(self, p: Person) -> None:
+        self.leave(p, list(p.groups))
+        for face_id in list(p.faces):
+            self.drop_face(p, face_id)
+        del self.persons[p.person_id]
+
+    def _index(self, pid: str, face: FaceImage, step: int) -> None:
+        if face.sha256 is not None:
+            _count(self.by_sha, face.sha256, pid, step)
+        for n in set(face.names):
+            _count(self.by_name, n, pid, step)
+
+    def members(self, group_id: str) -> list[Person]:
+        """The group's persons in the order they were added to the library."""
+        return sorted((self.persons[m] for m in self.groups.get(group_id, ())), key=lambda p: p.seq)
+
+
+def libraries(sim: Sim) -> dict[str, Library]:
+    libs: dict[str, Library] = sim.state.vendor_state("aliyun").setdefault("faces", {})
+    return libs
+
+
+def library(sim: Sim, uid: str) -> Library:
+    """The account's library, created empty on first use."""
+    return libraries(sim).setdefault(uid, Library())
+
+
+def lookup(sim: Sim, uid: str) -> Library:
+    """The account's library, or an empty one (not stored) if it has none: reads create nothing."""
+    return libraries(sim).get(uid) or Library()
 
 
 def _obj(ctx: RequestCtx, body: Any) -> dict[str, Any]:
@@ -70,54 +167,108 @@ def _str(ctx: RequestCtx, body: dict[str, Any], key: str, required: bool = True)
     return v
 
 
-def _strs(ctx: RequestCtx, body: dict[str, Any], key: str) -> list[str]:
+def _text(ctx: RequestCtx, body: dict[str, Any], key: str, limits: Limits) -> str:
+    v = _str(ctx, body, key, False)
+    if len(v) > limits.max_person_text:
+        raise bad_request(
+            ctx, f"{key} is {len(v)} characters, at most {limits.max_person_text} (limits.max_person_text)"
+        )
+    return v
+
+
+def _strs(ctx: RequestCtx, body: dict[str, Any], key: str, limits: Limits) -> list[str]:
+    """A non-empty array of non-empty strings, at most ``limits.max_ids``, without repeats."""
     v = body.get(key)
-    if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
+    if not isinstance(v, list) or not v:
+        raise bad_request(ctx, f"{key} must be a non-empty array of strings")
+    if len(v) > limits.max_ids:
+        raise bad_request(ctx, f"{key} has {len(v)} items, at most {limits.max_ids} (limits.max_ids)")
+    if not all(isinstance(x, str) and x for x in v):
         raise bad_request(ctx, f"{key} must be a non-empty array of strings")
     return list(dict.fromkeys(v))
 
 
+def _valid_id(ctx: RequestCtx, key: str, value: str, limits: Limits) -> str:
+    if len(value) > limits.max_id_length or not ID_CHARS.fullmatch(value):
+        raise bad_request(
+            ctx,
+            f"{key} {value[:64]!r} is not 1-{limits.max_id_length} letters, digits, '_' or '-' "
+            "(limits.max_id_length)",
+        )
+    return value
+
+
 def _missing(ctx: RequestCtx, person_id: str) -> dict[str, Any]:
-    ctx.note(f"person {person_id!r} is not in this account's face library")
+    ctx.note(f"person {person_id[:64]!r} is not in this account's face library")
     return {"code": 404, "msg": GREEN_MESSAGES[404], "personId": person_id}
 
 
-def add_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def _refused(ctx: RequestCtx, person_id: str, why: str) -> dict[str, Any]:
+    ctx.note(f"400 BAD_REQUEST (data.code): {why}")
+    return {"code": 400, "msg": GREEN_MESSAGES[400], "personId": person_id}
+
+
+def _too_many_groups(ctx: RequestCtx, lib: Library, groups: list[str], limits: Limits) -> str | None:
+    created = sum(1 for g in groups if g not in lib.groups)
+    if len(lib.groups) + created <= limits.max_groups:
+        return None
+    return (
+        f"{created} new group(s) on top of the account's {len(lib.groups)}: "
+        f"at most {limits.max_groups} (limits.max_groups); nothing changed"
+    )
+
+
+def add_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     b = _obj(ctx, body)
-    pid = _str(ctx, b, "personId")
-    groups = _strs(ctx, b, "groupIds")
-    name, note = _str(ctx, b, "name", False), _str(ctx, b, "note", False)
+    pid = _valid_id(ctx, "personId", _str(ctx, b, "personId"), limits)
+    groups = [_valid_id(ctx, "groupIds", g, limits) for g in _strs(ctx, b, "groupIds", limits)]
+    name, note = _text(ctx, b, "name", limits), _text(ctx, b, "note", limits)
     lib = library(sim, uid)
-    if pid in lib:
+    if pid in lib.persons:
         ctx.note(f"person {pid!r} exists already")
         return {"code": 400, "msg": GREEN_MESSAGES[400], "personId": pid}
-    lib[pid] = Person(pid, name, note, groups)
-    return {"code": 200, "personId": pid, "groupIds": groups}
+    if len(lib.persons) >= limits.max_persons:
+        return _refused(
+            ctx,
+            pid,
+            f"the account has {len(lib.persons)} persons, at most {limits.max_persons} (limits.max_persons)",
+        )
+    too_many = _too_many_groups(ctx, lib, groups, limits)
+    if too_many is not None:
+        return _refused(ctx, pid, too_many)
+    p = lib.add(pid, name, note)
+    lib.join(p, groups)
+    return {"code": 200, "personId": pid, "groupIds": list(p.groups)}
 
 
-def delete_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def delete_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     pid = _str(ctx, _obj(ctx, body), "personId")
-    if library(sim, uid).pop(pid, None) is None:
-        return _missing(ctx, pid)
-    return {"code": 200, "personId": pid}
-
-
-def set_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
-    b = _obj(ctx, body)
-    pid = _str(ctx, b, "personId")
-    p = library(sim, uid).get(pid)
+    lib = lookup(sim, uid)
+    p = lib.persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
-    if "name" in b:
-        p.name = _str(ctx, b, "name", False)
-    if "note" in b:
-        p.note = _str(ctx, b, "note", False)
+    lib.drop(p)
     return {"code": 200, "personId": pid}
 
 
-def get_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def set_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
+    b = _obj(ctx, body)
+    pid = _str(ctx, b, "personId")
+    name = _text(ctx, b, "name", limits) if "name" in b else None
+    note = _text(ctx, b, "note", limits) if "note" in b else None
+    p = lookup(sim, uid).persons.get(pid)
+    if p is None:
+        return _missing(ctx, pid)
+    if name is not None:
+        p.name = name
+    if note is not None:
+        p.note = note
+    return {"code": 200, "personId": pid}
+
+
+def get_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     pid = _str(ctx, _obj(ctx, body), "personId")
-    p = library(sim, uid).get(pid)
+    p = lookup(sim, uid).persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
     return {
@@ -130,25 +281,30 @@ def get_person(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]
     }
 
 
-def add_groups(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def add_groups(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     b = _obj(ctx, body)
     pid = _str(ctx, b, "personId")
-    groups = _strs(ctx, b, "groupIds")
-    p = library(sim, uid).get(pid)
+    groups = [_valid_id(ctx, "groupIds", g, limits) for g in _strs(ctx, b, "groupIds", limits)]
+    lib = lookup(sim, uid)
+    p = lib.persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
-    p.groups.extend(g for g in groups if g not in p.groups)
+    too_many = _too_many_groups(ctx, lib, groups, limits)
+    if too_many is not None:
+        return _refused(ctx, pid, too_many)
+    lib.join(p, groups)
     return {"code": 200, "personId": pid, "groupIds": list(p.groups)}
 
 
-def delete_groups(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def delete_groups(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     b = _obj(ctx, body)
     pid = _str(ctx, b, "personId")
-    groups = _strs(ctx, b, "groupIds")
-    p = library(sim, uid).get(pid)
+    groups = _strs(ctx, b, "groupIds", limits)
+    lib = lookup(sim, uid)
+    p = lib.persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
-    p.groups = [g for g in p.groups if g not in groups]
+    lib.leave(p, groups)
     return {"code": 200, "personId": pid, "groupIds": list(p.groups)}
 
 
@@ -157,42 +313,55 @@ async def add_faces(
 ) -> dict[str, Any]:
     b = _obj(ctx, body)
     pid = _str(ctx, b, "personId")
-    urls = _strs(ctx, b, "urls")
+    urls = _strs(ctx, b, "urls", limits)
+    for i, url in enumerate(urls):
+        if len(url) > limits.max_url:
+            raise bad_request(ctx, f"urls[{i}] is longer than {limits.max_url} (limits.max_url)")
     _str(ctx, b, "bizType", False)
-    p = library(sim, uid).get(pid)
+    lib = lookup(sim, uid)
+    p = lib.persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
     target = Target("aliyun", "add_faces", credential)
     items = []
     for url in urls:
+        if len(p.faces) >= limits.max_face_urls:
+            ctx.note(f"person {pid!r} has {limits.max_face_urls} faces already: {url[:120]!r} not added")
+            items.append({"faceId": "", "success": False, "url": url})
+            continue
         got = await load(sim, ctx, url, target, limits)
-        if got.ref is None or len(p.faces) >= limits.max_face_urls:
-            if got.ref is not None:
-                ctx.note(f"person {pid!r} has {limits.max_face_urls} faces already: {url[:120]!r} not added")
+        if got.ref is not None and lib.persons.get(pid) is not p:
+            ctx.note(f"person {pid!r} was deleted while {url[:120]!r} loaded: not added")
+        elif got.ref is not None and len(p.faces) >= limits.max_face_urls:
+            ctx.note(
+                f"person {pid!r} reached {limits.max_face_urls} faces while {url[:120]!r} loaded: not added"
+            )
+        if got.ref is None or lib.persons.get(pid) is not p or len(p.faces) >= limits.max_face_urls:
             items.append({"faceId": "", "success": False, "url": url})
             continue
         s = record(ctx, got.resolution(sim, target))
         face_id = str(sim.rng.randint(10**15, 10**16 - 1))
-        p.faces[face_id] = FaceImage(face_id, url, got.ref.sha256, _names(s))
+        lib.add_face(p, FaceImage(face_id, url, got.ref.sha256, _names(s)))
         items.append({"faceId": face_id, "success": True, "url": url})
     return {"code": 200, "personId": pid, "groupId": list(p.groups), "faceImageItems": items}
 
 
-def delete_faces(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def delete_faces(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     b = _obj(ctx, body)
     pid = _str(ctx, b, "personId")
-    ids = _strs(ctx, b, "faceIds")
-    p = library(sim, uid).get(pid)
+    ids = _strs(ctx, b, "faceIds", limits)
+    lib = lookup(sim, uid)
+    p = lib.persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
     for fid in ids:
-        p.faces.pop(fid, None)
+        lib.drop_face(p, fid)
     return {"code": 200, "personId": pid, "faceIds": list(p.faces)}
 
 
-def get_faces(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def get_faces(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     pid = _str(ctx, _obj(ctx, body), "personId")
-    p = library(sim, uid).get(pid)
+    p = lookup(sim, uid).persons.get(pid)
     if p is None:
         return _missing(ctx, pid)
     return {
@@ -202,18 +371,15 @@ def get_faces(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
     }
 
 
-def get_groups(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def get_groups(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     if body is not None:
         _obj(ctx, body)
-    groups: list[str] = []
-    for p in library(sim, uid).values():
-        groups.extend(g for g in p.groups if g not in groups)
-    return {"code": 200, "groupIds": groups}
+    return {"code": 200, "groupIds": list(lookup(sim, uid).groups)}
 
 
-def get_persons(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> dict[str, Any]:
+def get_persons(sim: Sim, ctx: RequestCtx, uid: str, body: Any, limits: Limits) -> dict[str, Any]:
     gid = _str(ctx, _obj(ctx, body), "groupId")
-    persons = [p for p in library(sim, uid).values() if gid in p.groups]
+    persons = lookup(sim, uid).members(gid)
     return {
         "code": 200,
         "groupId": gid,
@@ -247,24 +413,33 @@ def _names(s: Scenario) -> tuple[str, ...]:
 
 
 def search(sim: Sim, uid: str, group_id: str | None, ref: ContentRef, s: Scenario) -> list[Match]:
-    """The group's persons whose faces match the image, best first, at most 5."""
+    """The group's persons whose faces match the image, best first, at most 5. Looks only at the
+    persons the indexes name for this image, not at the whole group."""
     if not group_id:
         return []
-    best: dict[str, Match] = {}
-    names = {f.identity.name: rate(f.probability) for f in s.faces if f.identity is not None}
+    lib = lookup(sim, uid)
+    members = lib.groups.get(group_id)
+    if not members:
+        return []
+    best: dict[str, float] = {}
+
+    def offer(pid: str, r: float) -> None:
+        if pid in members and r > best.get(pid, -1.0):
+            best[pid] = r
+
     custom = {
         f.identity.id: rate(f.probability)
         for f in s.faces
         if f.identity is not None and f.identity.kind == "custom" and f.identity.id
     }
-    for p in library(sim, uid).values():
-        if group_id not in p.groups:
-            continue
-        scores = [custom[p.person_id]] if p.person_id in custom else []
-        for face in p.faces.values():
-            if ref.sha256 is not None and face.sha256 == ref.sha256:
-                scores.append(SAME_IMAGE_RATE)
-            scores.extend(names[n] for n in face.names if n in names)
-        if scores:
-            best[p.person_id] = Match(p.person_id, p.name, max(scores))
-    return sorted(best.values(), key=lambda m: (-m.rate, m.person_id))[:TOP]
+    for pid, r in custom.items():
+        offer(pid, r)
+    if ref.sha256 is not None:
+        for pid in lib.by_sha.get(ref.sha256, ()):
+            offer(pid, SAME_IMAGE_RATE)
+    names = {f.identity.name: rate(f.probability) for f in s.faces if f.identity is not None}
+    for n, r in names.items():
+        for pid in lib.by_name.get(n, ()):
+            offer(pid, r)
+    found = (Match(pid, lib.persons[pid].name, r) for pid, r in best.items())
+    return heapq.nsmallest(TOP, found, key=lambda m: (-m.rate, m.person_id))

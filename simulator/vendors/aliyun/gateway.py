@@ -81,10 +81,19 @@ def parse_date(value: str) -> float | None:
     return None
 
 
+#: expired nonces forgotten per call, at most: more than the one a call adds, so they drain, and never
+#: the whole cache in one request after the clock jumps
+NONCE_EVICTIONS = 2
+
+
 def nonce_used(sim: Sim, gs: GatewaySettings, nonce: str, now: float) -> bool:
-    """Remember ``nonce`` for ``nonce_ttl_s`` simulator-seconds (at most ``nonce_cache_size`` kept)."""
+    """Remember ``nonce`` for ``nonce_ttl_s`` simulator-seconds (at most ``nonce_cache_size`` kept).
+    The cache is in expiry order (the order of use, the TTL being one value) unless the clock was set
+    back, so expired nonces are forgotten from its front; a lookup checks the expiry itself."""
     cache: OrderedDict[str, float] = sim.state.vendor_state("aliyun").setdefault("nonces", OrderedDict())
-    while cache:
+    for _ in range(NONCE_EVICTIONS):
+        if not cache:
+            break
         oldest, expires = next(iter(cache.items()))
         if expires > now:
             break

@@ -8,7 +8,6 @@ client's Host and XML preference).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from simulator import jsonin
 from simulator.context import RequestCtx
 from simulator.forms import BodyTooLarge, read_capped
 from simulator.keys import CTX, sim_of
@@ -25,6 +25,7 @@ from simulator.state import Credential
 from simulator.vendors.aliyun import callbacks, faces, gateway, scan
 from simulator.vendors.aliyun.envelope import green_response, request_id
 from simulator.vendors.aliyun.errors import GreenError, PopError, bad_request
+from simulator.vendors.aliyun.policy import Limits
 from simulator.vendors.aliyun.upload import upload_credentials
 
 
@@ -56,8 +57,8 @@ def _json(ctx: RequestCtx, raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return jsonin.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError too; NaN, Infinity and deep nesting (jsonin)
         raise bad_request(ctx, f"body is not UTF-8 JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
@@ -115,7 +116,7 @@ async def _image_asyncscan(c: Call) -> Any:
     done = await scan.submit_async(c.sim, c.ctx, c.cred.id, c.uid, c.body)
     for job in done.callbacks:
         c.ctx.note(f"callback for task {job.task_id} scheduled to {job.url[:200]}")
-    callbacks.schedule(c.sim, done.callbacks, scan.settings_of(c.sim).callback)
+    callbacks.schedule(c.sim, done.callbacks, scan.settings_of(c.sim).callback, c.ctx.remote)
     return done.data
 
 
@@ -137,9 +138,9 @@ async def _upload_credentials(c: Call) -> Any:
     return upload_credentials(c.sim, c.uid, region if region.replace("-", "").isalnum() else "cn-shanghai")
 
 
-def _library(fn: Callable[[Sim, RequestCtx, str, Any], dict[str, Any]]) -> Op:
+def _library(fn: Callable[[Sim, RequestCtx, str, Any, Limits], dict[str, Any]]) -> Op:
     async def op(c: Call) -> Any:
-        return fn(c.sim, c.ctx, c.uid, c.body)
+        return fn(c.sim, c.ctx, c.uid, c.body, scan.settings_of(c.sim).limits)
 
     return op
 

@@ -1,9 +1,11 @@
 """Content behind a task or face URL, as Green sees it: a ``ContentRef`` or a per-task code.
 
 Download outcomes (``content/urls.py``) map to: failed 480, timeout 592, too_large 589,
-not_found 404, forbidden 403, not an http(s) URL 400; a URL to an internal address (loopback,
-private, link-local) that no rule, marker or allowlisted fetch resolves is 401 NOT_ALLOWED (Green
-refuses such URLs). Bytes over ``limits.max_image_bytes`` are 589; bytes no decoder reads or in a
+not_found 404, forbidden 403, not an http(s) URL 400, not_allowed 401 NOT_ALLOWED (documented as "the
+URL redirects to an insecure image": here a redirect hop off the allowlist, the simulator's own
+listener, loopback for a remote client; ``simulator.outbound``); a URL to an internal address (loopback,
+private, link-local) that no rule, marker or allowlisted fetch resolves is 401 too (Green refuses
+such URLs). Bytes over ``limits.max_image_bytes`` are 589; bytes no decoder reads or in a
 format outside ``limits.formats`` 590. ``oss://`` URLs (what the upload-credential flow submits)
 are synthetic content, like a URL resolved only by a ``#modsim=`` marker.
 
@@ -35,6 +37,7 @@ OUTCOME_CODES = {
     "not_found": 404,
     "forbidden": 403,
     "invalid": 400,
+    "not_allowed": 401,
 }
 
 
@@ -86,6 +89,7 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limi
         vendor=target.vendor,
         operation=target.operation,
         allowlist=sim.settings.fetch_allowlist,
+        peer=ctx.remote,
         timeout_s=limits.download_timeout_s,
         max_bytes=limits.max_image_bytes,
     )

@@ -8,7 +8,9 @@
   An absent bizType uses ``default_biz_type``; an unknown one too (journalled).
 - ``limits``: tasks per request (100), images per user per second (588 above ``qps``; counted in
   tasks, as the seed says 100 tasks need concurrency >= 100), dataId/url lengths, image bytes,
-  download and synchronous time limits.
+  download and synchronous time limits; the face library's limits (documented: 20 faces per person,
+  100 groups per account, ids of at most 32 characters; inferred: 1,000 persons per account, 100 ids
+  or URLs per request, 256-character name and note; see faces.py).
 - ``async``: a task is PROCESSING until it has been polled ``processing_polls`` times or is
   ``processing_s`` simulator-seconds old, whichever first; ``ttl_s`` later it is 594 EXPIRED.
 - ``callback``: hosts callbacks may be POSTed to (plus ``Settings.fetch_allowlist``), retries on a
@@ -95,6 +97,11 @@ class Limits:
     sync_timeout_s: float = 6.0
     max_result_ids: int = 100
     max_face_urls: int = 20
+    max_groups: int = 100
+    max_persons: int = 1000
+    max_ids: int = 100
+    max_id_length: int = 32
+    max_person_text: int = 256
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class CallbackSettings:
     retries: int = 3
     retry_interval_s: float = 0.2
     timeout_s: float = 3.0
+    max_pending: int = 1000
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import re
 import string
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from simulator.context import RequestCtx
+from simulator.quotas import Window
 from simulator.scenarios.matcher import Target, record
 from simulator.vendors.aliyun import faces, scenes
 from simulator.vendors.aliyun.errors import GREEN_MESSAGES, GreenError, bad_request
@@ -36,6 +37,8 @@ SEED = re.compile(r"[A-Za-z0-9_]{1,64}")
 #: a task whose scenario has a ``service_error`` (without a Green code of its own): the algorithm failed
 SERVICE_ERROR_CODE = 586
 B62 = string.digits + string.ascii_letters
+#: accounts whose image rate (``limits.qps``) is tracked at once
+QPS_ACCOUNTS = 10_000
 
 
 def settings_of(sim: Sim) -> AliyunSettings:
@@ -142,20 +145,26 @@ def parse_scan(ctx: RequestCtx, body: Any, limits: Limits, *, async_: bool) -> S
 
 
 def check_qps(sim: Sim, ctx: RequestCtx, uid: str, images: int, limits: Limits) -> None:
-    """588 when this request's images would take the caller past ``limits.qps`` in one second."""
+    """588 when this request's images would take the caller past ``limits.qps`` in one second. At most
+    ``QPS_ACCOUNTS`` accounts' windows are kept, the least recently used dropped first."""
     if limits.qps is None:
         return
     now = sim.clock.now()
-    window: deque[tuple[float, int]] = (
-        sim.state.vendor_state("aliyun").setdefault("image_qps", {}).setdefault(uid, deque())
+    windows: OrderedDict[str, Window] = sim.state.vendor_state("aliyun").setdefault(
+        "image_qps", OrderedDict()
     )
-    while window and window[0][0] <= now - 1.0:
-        window.popleft()
-    used = sum(n for _, n in window)
+    window = windows.get(uid)
+    if window is None:
+        window = windows[uid] = Window()
+        while len(windows) > QPS_ACCOUNTS:
+            windows.popitem(last=False)
+    else:
+        windows.move_to_end(uid)
+    used = window.total(now)
     if used + images > limits.qps:
         ctx.note(f"588: {used} images in the last second + {images} > {limits.qps} (limits.qps)")
         raise GreenError(588)
-    window.append((now, images))
+    window.add(now, images)
 
 
 async def run_tasks(

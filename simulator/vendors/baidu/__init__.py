@@ -23,6 +23,9 @@ class BaiduVendor(Vendor):
     name = "baidu"
     title = "Baidu AI (aip.baidubce.com)"
     hosts = ("aip.baidubce.com",)
+    secret_params = ("client_secret", "access_token")
+    secret_headers = ("authorization",)
+    secret_fields = ("access_token", "refresh_token", "session_key", "session_secret")
 
     def routes(self) -> list[Route]:
         from simulator.vendors.baidu.routes import ROUTES
@@ -74,6 +77,12 @@ class BaiduVendor(Vendor):
             return OAuthError("invalid_request", "The request is missing a required parameter", 400)
         return BaiduError(216202)
 
+    def max_body_bytes(self, operation: str, sim: Sim) -> int:
+        from simulator.vendors.baidu.policy import max_body_bytes, settings_of
+
+        cap = max_body_bytes(settings_of(sim).limits, operation)
+        return super().max_body_bytes(operation, sim) if cap is None else cap
+
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         token = request.query.get("access_token")
         if token:
@@ -108,23 +117,25 @@ class BaiduVendor(Vendor):
 
 
 async def _revoke(request: web.Request) -> web.Response:
+    from simulator.admin.routes import read_json
     from simulator.keys import sim_of
 
     sim = sim_of(request)
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise AdminError(400, "invalid_json", str(exc)) from exc
+    body = await read_json(request)
     if not isinstance(body, dict) or not (body.get("token") or body.get("api_key")):
         raise AdminError(400, "invalid_request", 'give {"token": ...} or {"api_key": ...}')
     return web.json_response({"revoked": auth.revoke(sim, body.get("token"), body.get("api_key"))})
 
 
 async def _list_tokens(request: web.Request) -> web.Response:
+    from simulator.admin.masking import mask, reveals
     from simulator.keys import sim_of
 
     sim = sim_of(request)
-    return web.json_response({"tokens": [t.to_dict() for t in auth.tokens(sim).values()]})
+    tokens = [t.to_dict() for t in auth.tokens(sim).values()]
+    if not reveals(request):
+        tokens = [{**t, "token": mask(t["token"])} for t in tokens]
+    return web.json_response({"tokens": tokens})
 
 
 __all__ = ["MESSAGES", "BaiduVendor"]

@@ -11,12 +11,15 @@ service answers AI-platform keys.
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
+from collections.abc import Iterator, ValuesView
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from simulator.context import RequestCtx
+from simulator.heap import IndexedHeap
 from simulator.state import Credential
 from simulator.vendors.baidu.errors import BaiduError, OAuthError
 from simulator.vendors.baidu.policy import settings_of
@@ -60,9 +63,71 @@ class Token:
         }
 
 
-def tokens(sim: Sim) -> dict[str, Token]:
+class TokenStore:
+    """Issued tokens by value, in issue order, at most ``cap`` (``add``): past it, the token that expires
+    first goes if it has expired (simulator clock; ``attrs.token_ttl_s`` makes expiry order differ from
+    issue order), else the oldest. O(log n) a token: an expiry heap that can remove any token, an
+    issue-ordered dict, and each API key's tokens for ``revoke``."""
+
+    def __init__(self) -> None:
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
+        self._expiry: IndexedHeap[str] = IndexedHeap()
+        self._by_key: dict[str, dict[str, None]] = {}
+        self._issued = 0
+
+    def add(self, rec: Token, now: float, cap: int) -> None:
+        key = rec.token
+        if key in self._tokens:
+            self._drop(key)
+        self._issued += 1
+        self._tokens[key] = rec
+        self._expiry.push(key, (rec.expires, self._issued))
+        self._by_key.setdefault(rec.api_key, {})[key] = None
+        while len(self._tokens) > cap:
+            first = self._expiry.peek()
+            self._drop(first[1] if first is not None and first[0][0] <= now else next(iter(self._tokens)))
+
+    def _drop(self, key: str) -> None:
+        rec = self._tokens.pop(key)
+        self._expiry.remove(key)
+        mine = self._by_key[rec.api_key]
+        del mine[key]
+        if not mine:
+            del self._by_key[rec.api_key]
+
+    def revoke(self, token: str | None = None, api_key: str | None = None) -> int:
+        """Revoke ``token`` and/or every token of ``api_key``; how many tokens that names."""
+        hits: dict[str, None] = dict.fromkeys([token] if token and token in self._tokens else [])
+        if api_key:
+            hits.update(self._by_key.get(api_key, {}))
+        for key in hits:
+            self._tokens[key].revoked = True
+        return len(hits)
+
+    def get(self, token: str) -> Token | None:
+        return self._tokens.get(token)
+
+    def __getitem__(self, token: str) -> Token:
+        return self._tokens[token]
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._tokens
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tokens)
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def values(self) -> ValuesView[Token]:
+        return self._tokens.values()
+
+
+def tokens(sim: Sim) -> TokenStore:
     bag = sim.state.vendor_state("baidu")
-    store: dict[str, Token] = bag.setdefault("tokens", {})
+    store: TokenStore | None = bag.get("tokens")
+    if store is None:
+        store = bag["tokens"] = TokenStore()
     return store
 
 
@@ -93,9 +158,7 @@ def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, 
     ttl = int(cred.attrs.get("token_ttl_s", ACCESS_TTL))
     access = f"24.{sim.rng.hex(32)}.{ttl}.{now + ttl}.282335-{app_id}"
     refresh = f"25.{sim.rng.hex(32)}.{REFRESH_TTL}.{now + REFRESH_TTL}.282335-{app_id}"
-    store = tokens(sim)
-    store[access] = Token(access, cred.id, app_id, now, now + ttl)
-    _bound(store, now, settings_of(sim).limits.max_tokens)
+    tokens(sim).add(Token(access, cred.id, app_id, now, now + ttl), now, settings_of(sim).limits.max_tokens)
     ctx.auth("ok", f"issued {access[:12]}… to API key {cred.id!r}, expires {_iso(now + ttl)}", cred.id)
     session_key = "9mzd" + base64.b64encode(bytes.fromhex(sim.rng.hex(126))).decode()
     return {
@@ -106,15 +169,6 @@ def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, 
         "scope": scope_of(cred),
         "session_secret": sim.rng.hex(32),
     }
-
-
-def _bound(store: dict[str, Token], now: float, cap: int) -> None:
-    if len(store) <= cap:
-        return
-    for key in [k for k, t in store.items() if t.expires <= now]:
-        del store[key]
-    while len(store) > cap:
-        del store[next(iter(store))]
 
 
 def scope_of(cred: Credential) -> str:
@@ -185,9 +239,4 @@ def check_token(
 
 
 def revoke(sim: Sim, token: str | None = None, api_key: str | None = None) -> int:
-    n = 0
-    for rec in tokens(sim).values():
-        if (token and rec.token == token) or (api_key and rec.api_key == api_key):
-            rec.revoked = True
-            n += 1
-    return n
+    return tokens(sim).revoke(token, api_key)

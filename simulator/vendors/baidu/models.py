@@ -141,6 +141,7 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
                 vendor=target.vendor,
                 operation=target.operation,
                 allowlist=sim.settings.fetch_allowlist,
+                peer=ctx.remote,
                 timeout_s=bs.limits.url_timeout_s,
                 max_bytes=bs.limits.max_image_b64,
             )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simulator.scenarios.model import Scenario
+from simulator.vendors.base import PARAMS_BYTES, form_bytes
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -164,3 +165,19 @@ def settings_of(sim: Sim) -> BaiduSettings:
         sim.fixtures.vendors.get("baidu", {})
     )
     return bs
+
+
+def max_body_bytes(limits: Limits, operation: str) -> int | None:
+    """The body cap of a Baidu operation (None: the core cap). Baidu states per-item limits, not a
+    body size: face_audit takes two images at the base64 limit (the image count is not capped, so a
+    bigger body is 216202 here), detect_gif one GIF, antispam ``spam_max_bytes`` of text urlencoded
+    (three bytes per byte at most), the token endpoint its parameters."""
+    if operation == "face_audit":
+        return form_bytes(max(2, limits.max_images) * limits.max_image_b64)
+    if operation == "detect_gif":
+        return form_bytes(limits.gif_max_b64)
+    if operation == "spam":
+        return 3 * limits.spam_max_bytes + PARAMS_BYTES
+    if operation == "token":
+        return PARAMS_BYTES
+    return None

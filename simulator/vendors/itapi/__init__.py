@@ -9,7 +9,7 @@ from aiohttp import web
 from simulator.context import RequestCtx
 from simulator.errors import VendorError
 from simulator.schemas import errors as schema_errors
-from simulator.vendors.base import Route, Vendor
+from simulator.vendors.base import PARAMS_BYTES, Route, Vendor, b64_chars, form_bytes
 from simulator.vendors.itapi import envelope
 from simulator.vendors.itapi.errors import CODE_REASONS, MESSAGES, ItapiError
 from simulator.vendors.itapi.policy import DEFAULT_RESULT_PATH, ItapiSettings
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 class ItapiVendor(Vendor):
     name = "itapi"
+    secret_params = ("key",)
     title = "itapi.cn 违规图片检测 (api.itapi.cn)"
     hosts = ("api.itapi.cn",)
 
@@ -63,6 +64,17 @@ class ItapiVendor(Vendor):
     def oversize_error(self, operation: str) -> VendorError:
         return ItapiError("too_large")
 
+    def max_body_bytes(self, operation: str, sim: Sim) -> int:
+        """``pic``: one image of ``limits.max_image_bytes`` as urlencoded base64 (a bigger image within
+        that is ``data_too_large``); the result query: its parameters."""
+        from simulator.vendors.itapi.models import settings_of
+
+        if operation == "pic":
+            return form_bytes(b64_chars(settings_of(sim).limits.max_image_bytes))
+        if operation == "picresult":
+            return PARAMS_BYTES
+        return super().max_body_bytes(operation, sim)
+
     def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         """The query's ``key`` (a key sent in the form body is not seen by fault rules)."""
         return request.query.get("key") or None
@@ -88,14 +100,15 @@ class ItapiVendor(Vendor):
 
 
 async def _list_tasks(request: web.Request) -> web.Response:
+    from simulator.admin.masking import mask, reveals
     from simulator.keys import sim_of
     from simulator.vendors.itapi.models import settings_of, tasks_of
 
     sim = sim_of(request)
-    store = tasks_of(sim)
-    return web.json_response(
-        {"tasks": store.snapshot(sim.clock.now(), settings_of(sim).tasks)}, dumps=envelope.dumps
-    )
+    tasks = tasks_of(sim).snapshot(sim.clock.now(), settings_of(sim).tasks)
+    if not reveals(request):  # the credential is the key itself
+        tasks = [{**t, "credential": mask(t["credential"]) if t["credential"] else None} for t in tasks]
+    return web.json_response({"tasks": tasks}, dumps=envelope.dumps)
 
 
 __all__ = ["MESSAGES", "ItapiVendor"]

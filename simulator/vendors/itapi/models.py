@@ -136,6 +136,7 @@ async def _from_url(
         vendor=VENDOR,
         operation="pic",
         allowlist=sim.settings.fetch_allowlist,
+        peer=ctx.remote,
         timeout_s=st.limits.url_timeout_s,
         max_bytes=st.limits.max_image_bytes,
     )

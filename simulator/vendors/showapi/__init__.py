@@ -34,6 +34,7 @@ class ShowapiVendor(Vendor):
     name = "showapi"
     title = "showapi 易源 (route.showapi.com): Baidu censoring connectors 2054-1/2/3"
     hosts = ("route.showapi.com",)
+    secret_params = ("showapi_sign", "secret")
 
     def routes(self) -> list[Route]:
         from simulator.vendors.showapi.routes import ROUTES
@@ -72,6 +73,14 @@ class ShowapiVendor(Vendor):
     def oversize_error(self, operation: str) -> VendorError:
         """A body over the cap is refused by the gateway itself: -1 ``系统调用错误`` (not counted)."""
         return ShowapiError(-1)
+
+    def max_body_bytes(self, operation: str, sim: Sim) -> int:
+        """A connector's cap is the Baidu operation's it relays (``baidu.policy.max_body_bytes``)."""
+        from simulator.vendors.baidu.policy import max_body_bytes, settings_of
+
+        upstream = {"2054-1": "face_audit", "2054-2": "detect_gif", "2054-3": "spam"}.get(operation)
+        cap = max_body_bytes(settings_of(sim).limits, upstream) if upstream else None
+        return super().max_body_bytes(operation, sim) if cap is None else cap
 
     def error_from_code(self, code: int | str, operation: str) -> VendorError:
         """Negative codes of the table -> that gateway error; positive -> Baidu's error with that code,
