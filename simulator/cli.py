@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import json
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -22,6 +24,10 @@ def _size(text: str) -> tuple[int, int]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError("size is WxH, e.g. 256x256") from exc
     return w, h
+
+
+#: ``--admin-token generate`` / ``MODSIM_ADMIN_TOKEN=generate``: a random token, printed in the banner
+GENERATE = "generate"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--no-builtin-fixtures", action="store_true", help="do not load the built-in fixtures")
     s.add_argument("--seed", type=int, default=None, help="seed of every random choice (default 0)")
-    s.add_argument("--admin-token", default=None, help="require X-Modsim-Token on admin calls")
+    s.add_argument(
+        "--admin-token",
+        default=None,
+        help="require X-Modsim-Token on admin calls; 'generate': a random token, printed at start",
+    )
     s.add_argument(
         "--admin-allow-remote",
         action="store_true",
@@ -125,6 +135,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
+    if settings.admin_token == GENERATE:  # the container's default: remote admin with a fresh token
+        settings = dataclasses.replace(settings, admin_token=secrets.token_urlsafe(18))
     if settings.admin_allow_remote and not settings.admin_token:
         print(
             "modsim: --admin-allow-remote (MODSIM_ADMIN_ALLOW_REMOTE) needs --admin-token T "
@@ -211,6 +223,8 @@ def banner(sim: object, base: str) -> str:
     lines = [
         f"modsim {__version__} serving on {base}  (admin: {base}/__modsim/health, seed {sim.settings.seed})"
     ]
+    if sim.settings.admin_token:
+        lines.append(f"  admin token (X-Modsim-Token): {sim.settings.admin_token}")
     for v in sim.vendors.values():
         lines.append(f"  {v.name}: {v.title}")
         for r in v.routes():

@@ -344,7 +344,8 @@ def _sim(client: TestClient) -> Sim:
 
 async def test_remote_admin_needs_a_token(aiohttp_client: Any) -> None:
     client = await app_client(aiohttp_client, Settings(admin_allow_remote=True), remote="10.0.0.5")
-    for method, path in (("GET", "/credentials"), ("POST", "/reset"), ("GET", "/health")):
+    assert await admin_json(client, "GET", "/health") == (200, {"status": "ok"})  # and nothing more
+    for method, path in (("GET", "/credentials"), ("POST", "/reset"), ("GET", "/faults")):
         assert await admin_json(client, method, path) == (
             403,
             {

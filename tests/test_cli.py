@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from simulator.cli import main
 from simulator.content import inspect_image
@@ -71,3 +75,33 @@ def test_serve_refuses_broken_fixtures(tmp_path: Path, capsys) -> None:  # type:
     assert main(["serve", "--fixtures", str(tmp_path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err
+
+
+def test_serve_can_generate_its_admin_token() -> None:
+    """``MODSIM_ADMIN_TOKEN=generate`` (the container's default): a random token, printed at start."""
+    env = {**os.environ, "MODSIM_ADMIN_TOKEN": "generate", "MODSIM_ADMIN_ALLOW_REMOTE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first, second = proc.stdout.readline(), proc.stdout.readline()
+        url = first.split("serving on ")[1].split()[0]
+        assert second.startswith("  admin token (X-Modsim-Token): ")
+        token = second.split(": ", 1)[1].strip()
+        assert len(token) >= 20 and token != "generate"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}/__modsim/faults", timeout=10)
+        assert refused.value.code == 401
+        req = urllib.request.Request(f"{url}/__modsim/faults", headers={"X-Modsim-Token": token})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert json.loads(resp.read()) == {"rules": []}
+        with urllib.request.urlopen(f"{url}/__modsim/health", timeout=10) as resp:  # no token needed
+            assert json.loads(resp.read()) == {"status": "ok"}
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)

@@ -38,8 +38,30 @@ LOOPBACK_ONLY = "the admin API answers loopback clients only (admin_allow_remote
 REMOTE_NEEDS_TOKEN = "remote admin calls need a token: start with --admin-token (MODSIM_ADMIN_TOKEN)"
 
 
+#: True when the request passed the boundary (loopback, or a remote client with the token)
+AUTHORIZED: web.RequestKey[bool] = web.RequestKey("modsim_admin_authorized", bool)
+
+
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin boundary. ``/health`` answers anyone, but only ``{"status": "ok"}`` to a caller that
+    would be refused elsewhere (a container's health check, a load balancer's probe)."""
+    if request.path == HEALTH_PATH:
+        try:
+            _check(request)
+        except AdminError:
+            request[AUTHORIZED] = False
+            return await handler(request)
+        request[AUTHORIZED] = True
+        return await handler(request)
+    _check(request)
+    try:
+        return await handler(request)
+    except InvalidName as exc:  # a scenario, vendor or operation that does not exist, or cannot be used
+        raise AdminError(400, "invalid_request", str(exc)) from exc
+
+
+def _check(request: web.Request) -> None:
     settings = sim_of(request).settings
     if outbound.MARK_HEADER in request.headers:
         raise AdminError(403, "forbidden", OWN_OUTBOUND)
@@ -52,10 +74,6 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("X-Modsim-Token", "")
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
             raise AdminError(401, "unauthorized", "missing or wrong X-Modsim-Token")
-    try:
-        return await handler(request)
-    except InvalidName as exc:  # a scenario, vendor or operation that does not exist, or cannot be used
-        raise AdminError(400, "invalid_request", str(exc)) from exc
 
 
 #: an admin request body (faults, rules, scenarios, credentials) is small; anything over this is refused
@@ -87,9 +105,14 @@ async def _body(request: web.Request, schema: str) -> Any:
     return data
 
 
+HEALTH_PATH = "/__modsim/health"
+
+
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
     sim = sim_of(request)
+    if not request.get(AUTHORIZED, False):
+        return web.json_response({"status": "ok"})
     return web.json_response(
         {
             "status": "ok",

@@ -671,9 +671,11 @@ async def app_client(aiohttp_client: Any, settings: Settings, remote: str | None
 @pytest.mark.parametrize("remote", ["10.1.2.3", "192.168.0.9", "2001:db8::1", "unknown"])
 async def test_admin_answers_loopback_peers_only(aiohttp_client: Any, remote: str) -> None:
     client = await app_client(aiohttp_client, Settings(admin_allow_remote=False), remote)
-    for method, path in (("GET", "/health"), ("POST", "/reset"), ("GET", "/vendors/baidu/tokens")):
+    for method, path in (("GET", "/faults"), ("POST", "/reset"), ("GET", "/vendors/baidu/tokens")):
         err = await admin(client, method, path, status=403)
         assert err["error"] == "forbidden"
+    # health answers every prober, but says nothing more than that
+    assert await admin(client, "GET", "/health") == {"status": "ok"}
     # the vendor endpoints serve everyone
     await baidu_token(client)
 
@@ -706,9 +708,11 @@ async def token_client(aiohttp_client: Any) -> AsyncIterator[TestClient]:
     ],
 )
 async def test_admin_token_required(token_client: TestClient, headers: dict[str, str]) -> None:
-    for method, path in (("GET", "/health"), ("POST", "/reset"), ("GET", "/vendors/baidu/tokens")):
+    for method, path in (("GET", "/faults"), ("POST", "/reset"), ("GET", "/vendors/baidu/tokens")):
         err = await admin(token_client, method, path, status=401, headers=headers)
         assert err["error"] == "unauthorized"
+    # a container's health check needs no token, and learns only that the server is up
+    assert await admin(token_client, "GET", "/health", headers=headers) == {"status": "ok"}
 
 
 async def test_admin_token_accepted(token_client: TestClient) -> None:
