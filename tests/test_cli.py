@@ -97,6 +97,7 @@ def test_serve_can_generate_its_admin_token() -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{url}/__modsim/faults", timeout=10)
         assert refused.value.code == 401
+        refused.value.close()
         req = urllib.request.Request(f"{url}/__modsim/faults", headers={"X-Modsim-Token": token})
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert json.loads(resp.read()) == {"rules": []}
