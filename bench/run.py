@@ -213,6 +213,7 @@ def simulator_argv(port: int) -> list[str]:
         "0",
         "--fixtures",
         str(BENCH_FIXTURES),
+        "--quiet",  # no console access log: the reference prints nothing either
     ]
 
 

@@ -8,10 +8,12 @@ import contextlib
 import dataclasses
 import gc
 import json
+import os
 import secrets
 import signal
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -26,18 +28,40 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0 (a free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from exc
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535; 0 picks a free one)")
+    return port
+
+
+class CliError(Exception):
+    """Ends the command with one line on stderr and exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes end in one line (``modsim: error: ...``) and exit 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 #: ``--admin-token generate`` / ``MODSIM_ADMIN_TOKEN=generate``: a random token, printed in the banner
 GENERATE = "generate"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="modsim", description="Local simulator of content-moderation APIs")
+    p = _Parser(prog="modsim", description="Local simulator of content-moderation APIs")
     p.add_argument("--version", action="version", version=f"modsim {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("serve", help="serve every vendor on one port")
     s.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=None, help="port (default 8080; 0 picks a free one)")
+    s.add_argument("--port", type=_port, default=None, help="port (default 8080; 0 picks a free one)")
     s.add_argument(
         "--fixtures",
         action="append",
@@ -68,10 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--proxy-port",
-        type=int,
+        type=_port,
         default=None,
         metavar="N",
         help="also run the HTTPS-intercept proxy on port N (0 picks a free one); see `modsim ca`",
+    )
+    s.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=None,
+        help="the console access log: one text line (default) or one JSON object per request",
+    )
+    s.add_argument("--quiet", action="store_true", default=None, help="no access log on the console")
+    s.add_argument(
+        "--validate",
+        action="store_true",
+        default=None,
+        help="check every vendor answer against its JSON Schema; the journal (and dashboard) shows the result",
     )
 
     i = sub.add_parser("image", help="write an image carrying a scenario marker")
@@ -86,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     i.add_argument("--format", default="png", choices=["png", "jpeg", "gif", "bmp"])
     i.add_argument("--size", type=_size, default=(256, 256), help="WxH (default 256x256)")
-    i.add_argument("--frames", type=int, default=1, help="GIF frames (default 1)")
+    i.add_argument("--frames", type=int, default=1, help="GIF frames (default 1, at most 100)")
     i.add_argument("-o", "--output", type=Path, required=True)
 
     ca = sub.add_parser("ca", help="write the proxy's CA certificate (PEM) for clients to trust")
@@ -101,20 +138,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every failure ends in one line on stderr and exit status 2, never a traceback."""
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "image":
-        return _image(args)
-    if args.command == "ca":
-        return _ca(args)
-    return _scenarios(args)
+    commands = {"serve": _serve, "image": _image, "ca": _ca, "scenarios": _scenarios}
+    try:
+        return commands[args.command](args)
+    except CliError as exc:
+        return _fail(str(exc))
+    except BrokenPipeError:  # ``modsim scenarios --json | head``: the reader went away
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet
+        return _fail("output closed early (broken pipe)")
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+
+
+def _fail(message: str) -> int:
+    with contextlib.suppress(OSError):
+        print(f"modsim: {message}", file=sys.stderr, flush=True)
+    return 2
 
 
 def _settings(args: argparse.Namespace) -> object:
-    from simulator.settings import Settings
+    from simulator.settings import Settings, SettingsError
 
-    return Settings.load(
+    try:
+        return _load_settings(Settings, args)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _load_settings(settings: Any, args: argparse.Namespace) -> object:
+    return settings.load(
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         seed=getattr(args, "seed", None),
@@ -124,6 +179,9 @@ def _settings(args: argparse.Namespace) -> object:
         admin_allow_remote=getattr(args, "admin_allow_remote", None),
         fetch_allowlist=getattr(args, "fetch_allow", None),
         proxy_port=getattr(args, "proxy_port", None),
+        log_format=getattr(args, "log_format", None),
+        quiet=getattr(args, "quiet", None),
+        validate_responses=getattr(args, "validate", None),
     )
 
 
@@ -184,6 +242,11 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
             break
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     print(banner(sim, f"http://{host}:{port}"), flush=True)
+    if not settings.quiet:
+        from simulator.observe import AccessLog
+
+        sim.access = AccessLog(sys.stdout, settings.log_format)
+    flusher = asyncio.create_task(_flush_access_log(sim))
     gc.collect()
     gc.freeze()  # modules, schemas and fixtures live forever: keep them out of every later collection
     proxy = None
@@ -207,13 +270,28 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    print("modsim: shutting down", flush=True)
+    flusher.cancel()
+    if sim.access is not None:
+        sim.access.flush()
+    with contextlib.suppress(OSError):
+        print("modsim: shutting down", flush=True)
     if proxy is not None:
         proxy.close()
     await runner.cleanup()
     if proxy is not None:
         await proxy.wait_closed()
     return 0
+
+
+async def _flush_access_log(sim: object) -> None:
+    """The access log is written without a flush per line; it reaches a pipe within 0.2 s."""
+    from simulator.sim import Sim
+
+    assert isinstance(sim, Sim)
+    while True:
+        await asyncio.sleep(0.2)
+        if sim.access is not None:
+            sim.access.flush()
 
 
 def banner(sim: object, base: str) -> str:
@@ -225,6 +303,7 @@ def banner(sim: object, base: str) -> str:
     ]
     if sim.settings.admin_token:
         lines.append(f"  admin token (X-Modsim-Token): {sim.settings.admin_token}")
+    lines.append(f"  dashboard: {base}/__modsim/ui/   metrics: {base}/__modsim/metrics")
     for v in sim.vendors.values():
         lines.append(f"  {v.name}: {v.title}")
         for r in v.routes():
@@ -258,7 +337,7 @@ def _image(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"modsim: {exc}", file=sys.stderr)
         return 2
-    args.output.write_bytes(data)
+    _write(args.output, data)
     print(
         f"wrote {args.output} ({args.format}, {args.size[0]}x{args.size[1]}, {len(data)} bytes, "
         f"scenario {args.scenario or '-'})"
@@ -278,7 +357,7 @@ def _ca(args: argparse.Namespace) -> int:
         return 2
     path = ca.cert_path
     if args.output is not None:
-        args.output.write_bytes(ca.pem)
+        _write(args.output, ca.pem)
         path = args.output.resolve()
     print(
         f"{path}\n"
@@ -291,11 +370,21 @@ def _ca(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def _scenarios(args: argparse.Namespace) -> int:
     from simulator.resources import builtin_dir
-    from simulator.scenarios.loader import load_dirs
+    from simulator.scenarios.loader import FixtureError, load_dirs
 
-    fs = load_dirs([builtin_dir("fixtures"), *(args.fixtures or [])])
+    try:
+        fs = load_dirs([builtin_dir("fixtures"), *(args.fixtures or [])])
+    except FixtureError as exc:
+        raise CliError(f"cannot load fixtures: {exc}") from exc
     if args.json:
         print(
             json.dumps(

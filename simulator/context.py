@@ -6,8 +6,12 @@ Handlers and models fill it in (models receive it as a plain object; they never 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+#: images kept per request for the dashboard's thumbnails (``content.recent``)
+IMAGES_PER_REQUEST = 4
 
 
 @dataclass(slots=True)
@@ -41,6 +45,11 @@ class RequestCtx:
     traceback: str | None = None
     #: the client got no answer at all (a hang or reset fault closed the connection): why
     no_answer: str | None = None
+    #: the response's schema check (``Settings.validate_responses`` only): ``{"name", "problems"}``,
+    #: or ``{"skipped": why}``
+    schema: dict[str, Any] | None = None
+    #: the decoded images the request carried (the first few), for the dashboard's thumbnails
+    images: list[bytes] | None = None
 
     def auth(self, outcome: str, reason: str, credential: str | None = None) -> None:
         self.auth_outcome = outcome
@@ -54,3 +63,15 @@ class RequestCtx:
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def keep_image(self, data: bytes) -> None:
+        images = self.images
+        if images is None:
+            self.images = [data]
+        elif len(images) < IMAGES_PER_REQUEST and not any(d is data for d in images):
+            images.append(data)
+
+
+#: the RequestCtx of the vendor request being served (set by the journal middleware), for code far
+#: from the handler that has something to add to its journal entry (``content.inspect_image``)
+CURRENT: ContextVar[RequestCtx | None] = ContextVar("modsim_request_ctx", default=None)

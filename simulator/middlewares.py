@@ -27,7 +27,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
-from simulator.context import RequestCtx
+from simulator.context import CURRENT, RequestCtx
 from simulator.errors import AdminError, VendorError
 from simulator.faults import RequestKey, actions
 from simulator.forms import body_cap, read_capped
@@ -78,6 +78,7 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     if ref is not None:
         ctx.vendor, ctx.operation, ctx.op_kind = ref.vendor, ref.operation, ref.kind
     request[CTX] = ctx
+    current = CURRENT.set(ctx)
     status: int | None = None
     exchange: dict[str, Any] = {}
     try:
@@ -101,6 +102,7 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         )
         raise
     finally:
+        CURRENT.reset(current)
         _record(sim, ctx, status, (time.perf_counter() - t0) * 1000, exchange)
 
 
@@ -141,8 +143,10 @@ def _exchange(request: web.Request, resp: web.StreamResponse, limit: int) -> dic
 
 def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamResponse) -> None:
     if ctx.fault and ctx.fault["action"]["type"] in ("http", "hang", "reset", "truncate", "close_after"):
+        ctx.schema = {"skipped": f"a {ctx.fault['action']['type']} fault replaced the vendor's answer"}
         return
     if not isinstance(resp, web.Response) or not isinstance(resp.body, bytes):
+        ctx.schema = {"skipped": "a streamed answer"}
         return
     raw = resp.body
     if resp.headers.get("Content-Encoding", "").lower() == "gzip":  # a vendor compressing its own body
@@ -154,6 +158,7 @@ def _check_schema(sim: Sim, ctx: RequestCtx, ref: OpRef, resp: web.StreamRespons
         body = raw[:200].decode("utf-8", "replace")
     name = sim.vendors[ref.vendor].schema_for(ref.operation, body)
     problems = schema_errors(name, body) if name else [f"no schema for {ref.vendor}/{ref.operation}"]
+    ctx.schema = {"name": name, "problems": problems}
     if problems:
         violation: dict[str, object] = {
             "request_id": ctx.request_id,
@@ -197,7 +202,15 @@ def _record(
         entry["error"] = ctx.error
     if ctx.traceback:
         entry["traceback"] = ctx.traceback
+    if ctx.schema is not None:
+        entry["schema"] = ctx.schema
+    if ctx.images:
+        entry["images"] = len(ctx.images)
+        sim.state.images.put(ctx.request_id, ctx.images)
     sim.state.journal.add(entry)
+    sim.metrics.observe(entry)
+    if sim.access is not None:
+        sim.access.write(entry)
 
 
 def _claimed(vendor: Vendor, request: web.Request, sim: Sim) -> str | None:

@@ -115,6 +115,16 @@ class Quotas:
         u.recent.add(now)
         return u
 
+    def used(self, vendor: str, cred_id: str, now: float) -> dict[str, int]:
+        """Calls counted now in each window: ``qps`` (the last second), ``daily`` (today, UTC+8),
+        ``total``."""
+        u = self.usage(vendor, cred_id)
+        return {
+            "qps": u.recent.total(now),
+            "daily": u.daily if u.day == self._day(now) else 0,
+            "total": u.total,
+        }
+
     def remaining(self, vendor: str, cred_id: str, limits: dict[str, Any]) -> int | None:
         if limits.get("total") is None:
             return None

@@ -15,6 +15,10 @@ from typing import Any
 ENV_PREFIX = "MODSIM_"
 
 
+class SettingsError(ValueError):
+    """A setting from the environment or the command line that cannot be used."""
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -47,9 +51,13 @@ class Settings:
     keepalive_timeout_s: float = 75.0
     #: on SIGTERM/SIGINT, in-flight requests get this long to finish; fault waits end at once
     shutdown_timeout_s: float = 10.0
-    #: check every vendor response against its JSON Schema; violations are journalled and kept in
-    #: ``Sim.schema_violations`` (the test suite turns this on)
+    #: check every vendor response against its JSON Schema (``modsim serve --validate``); the result is
+    #: the journal entry's ``schema``, violations are also kept in ``Sim.schema_violations`` (the test
+    #: suite turns this on)
     validate_responses: bool = False
+    #: ``modsim serve``'s console access log: ``text`` or ``json`` lines; ``quiet`` turns it off
+    log_format: str = "text"
+    quiet: bool = False
     #: port of the HTTPS-intercept proxy (``modsim serve --proxy-port``); None: no proxy, 0: a free port
     proxy_port: int | None = None
     #: hosts the proxy serves (exact, or ``*`` standing for exactly one DNS label); any other is refused.
@@ -67,7 +75,13 @@ class Settings:
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is None or f.name == "extra":
                 continue
-            values[f.name] = _parse(f.name, raw)
+            try:
+                values[f.name] = _parse(f.name, raw)
+            except ValueError as exc:
+                kind = type(getattr(cls(), f.name)).__name__
+                raise SettingsError(
+                    f"{ENV_PREFIX}{f.name.upper()}={raw[:40]!r} is not a valid {kind}"
+                ) from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "fixtures" in values:
             values["fixtures"] = tuple(Path(p) for p in values["fixtures"])
@@ -78,6 +92,12 @@ class Settings:
         if "proxy_hosts" in values:
             values["proxy_hosts"] = tuple(values["proxy_hosts"])
         values["ca_dir"] = Path(values["ca_dir"]).expanduser() if "ca_dir" in values else _default_ca_dir(env)
+        for name in ("port", "proxy_port"):
+            port = values.get(name)
+            if port is not None and not 0 <= int(port) <= 65535:
+                raise SettingsError(f"{name} {port} is not a port (0 to 65535; 0 picks a free one)")
+        if values.get("log_format", "text") not in ("text", "json"):
+            raise SettingsError(f"log format {values['log_format']!r} is neither text nor json")
         return replace(cls(), **values)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from simulator.clock import Clock
 from simulator.faults import FaultEngine
 from simulator.names import UnknownName, Unrenderable
+from simulator.observe import AccessLog, Metrics
 from simulator.registry import vendors
 from simulator.resources import builtin_dir
 from simulator.rng import Rng
@@ -35,6 +36,9 @@ class Sim:
         self.schema_violations: list[dict[str, object]] = []
         #: set when the server starts shutting down: every fault wait ends at once (``wait``)
         self.stopping = asyncio.Event()
+        self.metrics = Metrics()
+        #: the console access log; ``modsim serve`` sets it (not ``--quiet``), tests leave it off
+        self.access: AccessLog | None = None
         for v in self.vendors.values():
             v.configure(self)
 
@@ -117,6 +121,7 @@ class Sim:
         self.clock.reset()
         self.rng.reset()
         self.state.reset()
+        self.metrics.clear()
         self.faults = self._fault_engine()
         for v in self.vendors.values():
             v.configure(self)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import heapq
 import hmac
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator import jsonout
+from simulator.content.recent import RecentImages
 from simulator.quotas import Quotas
 from simulator.scenarios.loader import FixtureSet, ScenarioRule
 from simulator.scenarios.model import Scenario
@@ -230,6 +232,11 @@ class Journal:
         self._ids: dict[Any, int] = {}
         self._seq = 0
         self._first = 1  # the oldest seq still kept (``_seq + 1`` when empty)
+        #: set whenever an entry is added or the journal is cleared (the live stream's wake-ups:
+        #: ``admin.live``); empty unless someone is watching
+        self.watchers: set[asyncio.Event] = set()
+        #: how many times ``clear`` ran (a watcher tells a reset from entries falling off the ring)
+        self.clears = 0
 
     def add(self, entry: dict[str, Any]) -> None:
         self._seq = seq = self._seq + 1
@@ -266,6 +273,9 @@ class Journal:
             ids.get(rid, 0),
         )
         ids[rid] = seq
+        if self.watchers:
+            for w in self.watchers:
+                w.set()
 
     def _row(self, seq: int) -> tuple[Any, ...] | None:
         row = self._ring[seq % self._size]
@@ -355,6 +365,9 @@ class Journal:
             heads.clear()
         self._ids.clear()
         self._first = self._seq + 1
+        self.clears += 1
+        for w in self.watchers:
+            w.set()
 
     def __len__(self) -> int:
         return self._seq - self._first + 1
@@ -365,6 +378,8 @@ class State:
         self.fixtures = fixtures
         self.credentials = CredentialStore()
         self.journal = Journal(journal_size)
+        #: decoded images of the last few requests (the dashboard's thumbnails)
+        self.images = RecentImages()
         self.quotas = Quotas(fixtures.quotas)
         self.queue = OutcomeQueue()
         self.rules: list[ScenarioRule] = []
@@ -382,6 +397,7 @@ class State:
         self.rules = list(self.fixtures.rules)
         self.scenarios = dict(self.fixtures.scenarios)
         self.journal.clear()
+        self.images.clear()
         self.quotas.clear()
         self._vendor_state.clear()
 

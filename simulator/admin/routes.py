@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from simulator import __version__, jsonin, outbound, patterns
 from simulator.admin import export, openapi
@@ -54,14 +55,23 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             return await handler(request)
         request[AUTHORIZED] = True
         return await handler(request)
-    _check(request)
+    _check(request, token=not _is_page(request.path))
     try:
         return await handler(request)
     except InvalidName as exc:  # a scenario, vendor or operation that does not exist, or cannot be used
         raise AdminError(400, "invalid_request", str(exc)) from exc
 
 
-def _check(request: web.Request) -> None:
+#: the dashboard's page (``admin.dashboard``): served to whoever passes the boundary, token or not (the
+#: page holds no data; it asks for the token and sends it with every admin call it makes)
+UI_PATH = "/__modsim/ui"
+
+
+def _is_page(path: str) -> bool:
+    return path in (UI_PATH, "/__modsim/") or path.startswith(UI_PATH + "/")
+
+
+def _check(request: web.Request, token: bool = True) -> None:
     settings = sim_of(request).settings
     if outbound.MARK_HEADER in request.headers:
         raise AdminError(403, "forbidden", OWN_OUTBOUND)
@@ -70,7 +80,7 @@ def _check(request: web.Request) -> None:
             raise AdminError(403, "forbidden", LOOPBACK_ONLY)
         if not settings.admin_token:
             raise AdminError(403, "forbidden", REMOTE_NEEDS_TOKEN)
-    if settings.admin_token:
+    if settings.admin_token and token:
         given = request.headers.get("X-Modsim-Token", "")
         if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
             raise AdminError(401, "unauthorized", "missing or wrong X-Modsim-Token")
@@ -123,6 +133,23 @@ async def health(request: web.Request) -> web.Response:
             "journal_entries": len(sim.state.journal),
         }
     )
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format (``simulator.observe``): requests by vendor, operation, status and vendor
+    code, latency histograms per operation, fault rules' seen/hits, quota remaining per credential,
+    journal size. Credentials that are themselves keys are masked for a remote reader."""
+    sim = sim_of(request)
+    mask_key = None
+    if not reveals(request):
+
+        def mask_key(vendor: str, cred: str) -> str:
+            found = sim.state.credentials.get(vendor, cred)
+            return mask(cred) if found is not None and found.secret is None else cred
+
+    body = generate_latest(sim.metrics.registry(sim, mask_key))
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @routes.get("/openapi.json")
@@ -406,8 +433,11 @@ def _dumps(obj: Any) -> str:
 
 
 def create_admin_app(vendors: list[Vendor]) -> web.Application:
+    from simulator.admin import dashboard  # it builds on this module
+
     admin = web.Application(middlewares=[guard])
     admin.add_routes(routes)
+    dashboard.install(admin)
     for v in vendors:
         for r in v.admin_routes():
             assert isinstance(r, web.RouteDef)

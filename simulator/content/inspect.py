@@ -19,6 +19,7 @@ from PIL import (
 )
 
 from simulator.content.markers import MARKER_PREFIX, prefixed_name, read_marker, scan_gif
+from simulator.context import CURRENT
 
 _OPENERS: dict[str, type[ImageFile.ImageFile]] = {
     "jpeg": JpegImagePlugin.JpegImageFile,
@@ -178,7 +179,13 @@ def _webp_frames(data: bytes) -> int:
 
 
 def inspect_image(data: bytes) -> ImageInfo:
+    """Also hands the bytes of a recognised format to the request being served (``RequestCtx.images``,
+    the dashboard's thumbnails)."""
     fmt = sniff_format(data)
+    if fmt is not None:
+        ctx = CURRENT.get()
+        if ctx is not None:
+            ctx.keep_image(data)
     fast = _jpeg_header_fast(data) if fmt == "jpeg" else None
     header = fast[:3] if fast is not None else _open_header(data, fmt) if fmt is not None else None
     width, height, frames = header if header is not None else (None, None, 0)

@@ -37,6 +37,12 @@ def _frame(size: tuple[int, int], top: Colour, bottom: Colour, skin: Colour) -> 
     return image
 
 
+#: what ``make_image`` makes at most: a side, pixels over all frames, GIF frames (vendors take far less)
+MAX_SIDE = 8192
+MAX_PIXELS = 40_000_000
+MAX_FRAMES = 100
+
+
 def make_image(
     scenario: str | None,
     fmt: str = "png",
@@ -54,8 +60,16 @@ def make_image(
         raise ValueError(f"unknown image format {fmt!r}; expected one of {', '.join(_PIL_FORMATS)}")
     if size[0] <= 0 or size[1] <= 0:
         raise ValueError(f"image size must be positive, got {size[0]}x{size[1]}")
-    if frames < 1 or (frames > 1 and fmt != "gif"):
-        raise ValueError(f"frames must be 1 (or more for gif), got {frames} for {fmt}")
+    if frames < 1 or frames > MAX_FRAMES or (frames > 1 and fmt != "gif"):
+        raise ValueError(
+            f"frames must be 1 (or up to {MAX_FRAMES} for gif: Baidu's limit is 50), got {frames} for {fmt}"
+        )
+    if max(size) > MAX_SIDE or size[0] * size[1] * frames > MAX_PIXELS:
+        raise ValueError(
+            f"{size[0]}x{size[1]} x {frames} frame(s) is too large: at most {MAX_SIDE} px a side and "
+            f"{MAX_PIXELS:,} pixels in all (no vendor takes a side over 4096 px, Baidu's limit; a "
+            f"little more is enough to test its 216202)"
+        )
     if scenario is not None and not is_marker_name(scenario):
         raise ValueError(f"invalid scenario name {scenario!r}: must match [A-Za-z0-9_.-]{{1,64}}")
     rng = random.Random(seed)

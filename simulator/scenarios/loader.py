@@ -112,7 +112,8 @@ def read_document(path: Path) -> Any:
         jsonin.check_finite(doc)  # YAML's .nan and .inf
         return doc
     except (ValueError, yaml.YAMLError) as exc:
-        raise FixtureError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from exc
+        why = " ".join(str(exc).split())  # one line: YAML's messages span several
+        raise FixtureError(f"{path}: not valid {path.suffix[1:].upper()}: {why}") from exc
 
 
 def load_file(path: Path, into: FixtureSet) -> None:

@@ -19,6 +19,7 @@ __all__ = ["BUSINESS", "CREDENTIAL", "IMAGE", "NO_CONTENT", "ROUTING", "TEXT", "
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
+    from simulator.state import Credential
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -149,6 +150,11 @@ class Vendor(ABC):
     def admin_routes(self) -> list[web.RouteDef]:
         """Vendor-specific admin calls, mounted under ``/__modsim/vendors/<name>/``."""
         return []
+
+    def balance(self, sim: Sim, cred: Credential) -> dict[str, int] | None:
+        """What ``cred`` has left in this vendor's own billing, beyond the quotas every vendor shares
+        (``simulator.quotas``): AI绿洲's free and paid calls. None: no billing of its own."""
+        return None
 
     def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
         """What ``modsim serve`` prints; defaults to this vendor's fixture credentials."""

@@ -20,6 +20,7 @@ from simulator.vendors.base import Route, Vendor
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
+    from simulator.state import Credential
 
 NO_API = "10003"
 
@@ -89,6 +90,11 @@ class AioasisVendor(Vendor):
         if isinstance(result, dict) and "error_code" in result:
             return "aioasis/touxiangshenhe.upstream_error"
         return "aioasis/touxiangshenhe.free"
+
+    def balance(self, sim: Sim, cred: Credential) -> dict[str, int] | None:
+        """Free trial calls and paid calls left (``models.left``)."""
+        free, paid = models.left(sim, cred)
+        return {"free": free, "paid": paid}
 
     def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
         return [
