@@ -621,7 +621,11 @@ async def test_face_audit_is_always_200_with_a_baidu_body(
     if code:
         check_rest_error(a.body)
     assert a.entry["vendor_code"] == code
-    # the query alone decides authentication
+    # a body over the operation's cap is refused before anything else (Vendor.max_body_bytes)
+    if body.data is not None and len(body.data) > sim.vendors["baidu"].max_body_bytes("face_audit", sim):
+        assert (code, a.entry["auth"]["outcome"]) == (216202, None), a.body
+        return
+    # then the query alone decides authentication
     if not utf8_query(query):
         assert code == 282002, a.body
         return
