@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from simulator import middlewares
@@ -10,6 +12,15 @@ from simulator.keys import ROUTE_OPS, SIM
 from simulator.settings import Settings
 from simulator.sim import Sim
 from simulator.vendors.base import OpRef
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    """The store connects (a shared one: loads the shared configuration, follows its changes)
+    before the first request, and closes after the last."""
+    sim = app[SIM]
+    await sim.store.start(sim)
+    yield
+    await sim.store.close()
 
 
 async def _shutdown_vendors(app: web.Application) -> None:
@@ -41,6 +52,7 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
                 for other in route.resource or ():
                     ops.setdefault(other, ref)
     app[ROUTE_OPS] = ops
+    app.cleanup_ctx.append(_store)
     app.on_shutdown.append(_shutdown_vendors)
     app.add_subapp("/__modsim/", create_admin_app(list(sim.vendors.values())))
     return app

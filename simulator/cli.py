@@ -13,11 +13,15 @@ import secrets
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
 
 from simulator import __version__
+from simulator.store import StoreUnavailable
+
+if TYPE_CHECKING:
+    from simulator.workers import Worker
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -37,6 +41,15 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port (0 to 65535; 0 picks a free one)")
     return port
+
+
+def _workers(text: str) -> int:
+    from simulator.settings import workers_count
+
+    try:
+        return workers_count(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number of workers nor auto") from exc
 
 
 class CliError(Exception):
@@ -110,6 +123,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="check every vendor answer against its JSON Schema; the journal (and dashboard) shows the result",
     )
+    s.add_argument(
+        "--state",
+        default=None,
+        metavar="URL",
+        help="share all state in Redis (redis://HOST:PORT/DB; needs modsim[redis]): every process and host "
+        "with the same URL and --state-prefix is one simulator",
+    )
+    s.add_argument(
+        "--state-prefix",
+        default=None,
+        metavar="P",
+        help="key prefix in the shared store (default modsim:): one per simulator sharing a Redis",
+    )
+    s.add_argument(
+        "--instance",
+        default=None,
+        metavar="NAME",
+        help="this process's name in the shared journal and health (default: host-pid)",
+    )
+    s.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="run N processes on one port (SO_REUSEPORT; 'auto': one per core); above 1 needs --state",
+    )
 
     i = sub.add_parser("image", help="write an image carrying a scenario marker")
     i.add_argument("--scenario", default=None, help="scenario name to embed (none: a plain image)")
@@ -182,6 +221,10 @@ def _load_settings(settings: Any, args: argparse.Namespace) -> object:
         log_format=getattr(args, "log_format", None),
         quiet=getattr(args, "quiet", None),
         validate_responses=getattr(args, "validate", None),
+        state_url=getattr(args, "state", None),
+        state_prefix=getattr(args, "state_prefix", None),
+        instance=getattr(args, "instance", None),
+        workers=getattr(args, "workers", None),
     )
 
 
@@ -207,13 +250,23 @@ def _serve(args: argparse.Namespace) -> int:
     except (FixtureError, ValueError) as exc:
         print(f"modsim: cannot load fixtures: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:  # modsim[redis] not installed
+        print(f"modsim: {exc}", file=sys.stderr)
+        return 2
+    if settings.workers > 1:
+        from simulator.workers import supervise
+
+        return supervise(settings, sim)
     app = create_app(settings, sim)
     return asyncio.run(_run(app, sim, settings))
 
 
-async def _run(app: web.Application, sim: object, settings: object) -> int:
+async def _run(app: web.Application, sim: object, settings: object, worker: Worker | None = None) -> int:
+    """Serve until SIGINT or SIGTERM. ``worker``: one of ``--workers N`` (its socket shares the port,
+    the supervisor prints the banner once every worker is ready)."""
     from simulator.settings import Settings
     from simulator.sim import Sim
+    from simulator.store import StoreUnavailable
 
     assert isinstance(sim, Sim) and isinstance(settings, Settings)
     runner = web.AppRunner(
@@ -224,8 +277,12 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
         keepalive_timeout=settings.keepalive_timeout_s,
         lingering_time=1.0,  # unread body of a refused request: drain briefly, then close
     )
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await runner.setup()  # a shared store connects here
+    except StoreUnavailable as exc:
+        print(f"modsim: {exc}", file=sys.stderr)
+        return 2
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None or None)
     try:
         await site.start()
     except OSError as exc:
@@ -241,7 +298,10 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
             port = addr[1]
             break
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    print(banner(sim, f"http://{host}:{port}"), flush=True)
+    if worker is None:
+        print(banner(sim, f"http://{host}:{port}"), flush=True)
+    else:
+        worker.ready()
     if not settings.quiet:
         from simulator.observe import AccessLog
 
@@ -250,7 +310,7 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
     gc.collect()
     gc.freeze()  # modules, schemas and fixtures live forever: keep them out of every later collection
     proxy = None
-    if settings.proxy_port is not None:
+    if settings.proxy_port is not None and (worker is None or worker.index == 0):  # one proxy
         from simulator.proxy import CAError, start_proxy
 
         try:
@@ -273,8 +333,9 @@ async def _run(app: web.Application, sim: object, settings: object) -> int:
     flusher.cancel()
     if sim.access is not None:
         sim.access.flush()
-    with contextlib.suppress(OSError):
-        print("modsim: shutting down", flush=True)
+    if worker is None:
+        with contextlib.suppress(OSError):
+            print("modsim: shutting down", flush=True)
     if proxy is not None:
         proxy.close()
     await runner.cleanup()

@@ -94,6 +94,18 @@ class Clock:
         self._frozen_at = None
         self.skew_s = 0.0
 
+    def state(self) -> dict[str, float | None]:
+        """What a shared store keeps in step across instances (the offset is from wall time)."""
+        return {"offset": self._offset, "frozen_at": self._frozen_at, "skew_s": self.skew_s}
+
+    def load_state(self, data: dict[str, float | None] | None) -> None:
+        self.reset()
+        if data:
+            self._offset = float(data.get("offset") or 0.0)
+            frozen = data.get("frozen_at")
+            self._frozen_at = float(frozen) if frozen is not None else None
+            self.skew_s = float(data.get("skew_s") or 0.0)
+
     def snapshot(self) -> dict[str, object]:
         now = self.now()
         return {

@@ -34,6 +34,7 @@ from simulator.forms import body_cap, read_capped
 from simulator.keys import CTX, RAW_BODY, ROUTE_OPS, root_app, sim_of
 from simulator.schemas import errors as schema_errors
 from simulator.sim import Sim
+from simulator.store import StoreUnavailable
 from simulator.vendors.base import OpRef, Vendor
 
 log = logging.getLogger("modsim")
@@ -207,27 +208,27 @@ def _record(
     if ctx.images:
         entry["images"] = len(ctx.images)
         sim.state.images.put(ctx.request_id, ctx.images)
-    sim.state.journal.add(entry)
+    sim.store.journal_add(entry)
     sim.metrics.observe(entry)
     if sim.access is not None:
         sim.access.write(entry)
 
 
-def _claimed(vendor: Vendor, request: web.Request, sim: Sim) -> str | None:
+async def _claimed(vendor: Vendor, request: web.Request, sim: Sim) -> str | None:
     """The credential the request names, for fault rules and error envelopes (never raises)."""
     try:
-        return vendor.peek_credential(request, sim)
+        return await vendor.peek_credential(request, sim)
     except Exception:  # a request too malformed to name one
         return None
 
 
-def _render_vendor_error(
+async def _render_vendor_error(
     request: web.Request, vendor: Vendor, err: VendorError, op: str, sim: Sim, ctx: RequestCtx | None
 ) -> web.Response:
     ctx = ctx or _bare_ctx(request)
     if ctx.claimed_credential is None:
-        ctx.claimed_credential = _claimed(vendor, request, sim)
-    return vendor.render_error(err, op, sim, ctx)
+        ctx.claimed_credential = await _claimed(vendor, request, sim)
+    return await vendor.render_error(err, op, sim, ctx)
 
 
 def _bare_ctx(request: web.Request) -> RequestCtx:
@@ -256,7 +257,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             ctx.vendor_code = exc.code
             ctx.error = exc.message
         name = vendor or exc.vendor
-        return _render_vendor_error(request, sim.vendors[name], exc, op, sim, ctx)
+        return await _render_vendor_error(request, sim.vendors[name], exc, op, sim, ctx)
     except web.HTTPException as exc:
         sim, vendor, op = _vendor_for(request)
         if vendor is None or _is_admin(request):
@@ -267,10 +268,21 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if ctx is not None:
             ctx.vendor_code = err.code
             ctx.error = f"HTTP {exc.status} {exc.reason}"
-        resp = _render_vendor_error(request, v, err, op, sim, ctx)
+        resp = await _render_vendor_error(request, v, err, op, sim, ctx)
         if exc.status == 408:
             resp.force_close()
         return resp
+    except StoreUnavailable as exc:  # the shared store is gone: the vendor's own internal error
+        sim, vendor, op = _vendor_for(request)
+        if vendor is None:
+            return json_error(503, "store_unavailable", str(exc))
+        v = sim.vendors[vendor]
+        err = v.internal_error(op)
+        ctx = request.get(CTX)
+        if ctx is not None:
+            ctx.vendor_code = err.code
+            ctx.error = f"shared state unavailable: {exc}"
+        return await _render_vendor_error(request, v, err, op, sim, ctx)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception as exc:
@@ -286,7 +298,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             ctx.vendor_code = err.code
             ctx.error = f"unexpected {type(exc).__name__}: {exc}"
             ctx.traceback = tb
-        return _render_vendor_error(request, v, err, op, sim, ctx)
+        return await _render_vendor_error(request, v, err, op, sim, ctx)
 
 
 def _no_answer(request: web.Request, ctx: RequestCtx, why: str) -> web.StreamResponse:
@@ -302,11 +314,12 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     sim = sim_of(request)
     vendor = sim.vendors[ctx.vendor]
+    sim.store.ensure_available()  # a lost shared store: every vendor request gets its internal error
     if request.content_length and request.content_length > body_cap(request):  # Vendor.max_body_bytes
         raise vendor.oversize_error(ctx.operation)
     if not sim.faults.active:
         return await handler(request)
-    ctx.claimed_credential = claimed = _claimed(vendor, request, sim)
+    ctx.claimed_credential = claimed = await _claimed(vendor, request, sim)
     fields: dict[str, tuple[str, ...]] = {}
     if sim.faults.needs_fields:
         raw = b""
@@ -316,7 +329,9 @@ async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
             with contextlib.suppress(web.RequestPayloadError, web.HTTPRequestEntityTooLarge):
                 raw = await read_capped(request, None)
         fields = actions.request_fields(request.query_string, raw, request.content_type)
-    picked = sim.faults.pick(RequestKey(ctx.vendor, ctx.operation, claimed, fields, ctx.op_kind))
+    picked = await sim.faults.pick(
+        RequestKey(ctx.vendor, ctx.operation, claimed, fields, ctx.op_kind), sim.store
+    )
     if picked is None:
         return await handler(request)
     rule, action = picked

@@ -132,19 +132,45 @@ class Metrics:
         hist[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         hist[-1] += seconds
 
-    def registry(self, sim: Sim, mask: Any = None) -> CollectorRegistry:
-        """A registry rendering these counts and ``sim``'s current state; ``mask(vendor, credential)``
-        hides credentials that are themselves secrets (remote readers)."""
+    def registry(
+        self, sim: Sim, mask: Any, quotas: list[QuotaRow], journal_entries: int
+    ) -> CollectorRegistry:
+        """A registry rendering these counts and ``sim``'s fault rules, with ``quotas`` (``quota_rows``)
+        and the journal's size read from the store; ``mask(vendor, credential)`` hides credentials that
+        are themselves secrets (remote readers)."""
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Collector(self, sim, mask))
+        registry.register(_Collector(self, sim, mask, quotas, journal_entries))
         return registry
 
 
+#: (vendor, credential, window, calls left)
+QuotaRow = tuple[str, str, str, int]
+
+
+async def quota_rows(sim: Sim) -> list[QuotaRow]:
+    """What each credential with a limit has left in each window, as the store counts it now."""
+    quotas, now = sim.state.quotas, sim.clock.now()
+    rows: list[QuotaRow] = []
+    for cred in sim.state.credentials.all():
+        limits = quotas.limits(cred.vendor, cred.attrs)
+        if not limits:
+            continue
+        used = await sim.store.usage(cred.vendor, cred.id, now)
+        for window in ("qps", "daily", "total"):
+            if limits.get(window) is not None:
+                rows.append((cred.vendor, cred.id, window, max(0, int(limits[window]) - used[window])))
+    return rows
+
+
 class _Collector(Collector):
-    def __init__(self, metrics: Metrics, sim: Sim, mask: Any) -> None:
+    def __init__(
+        self, metrics: Metrics, sim: Sim, mask: Any, quotas: list[QuotaRow], journal_entries: int
+    ) -> None:
         self.metrics = metrics
         self.sim = sim
         self.mask = mask or (lambda vendor, cred: cred)
+        self.quotas = quotas
+        self.journal_entries = journal_entries
 
     def collect(self) -> Iterator[Any]:
         m, sim = self.metrics, self.sim
@@ -191,21 +217,12 @@ class _Collector(Collector):
             "Calls left before a credential's quota window is full (credentials with a limit only)",
             labels=["vendor", "credential", "window"],
         )
-        quotas, now = sim.state.quotas, sim.clock.now()
-        for cred in sim.state.credentials.all():
-            limits = quotas.limits(cred.vendor, cred.attrs)
-            if not limits:
-                continue
-            used = quotas.used(cred.vendor, cred.id, now)
-            label = self.mask(cred.vendor, cred.id)
-            for window in ("qps", "daily", "total"):
-                if limits.get(window) is not None:
-                    left = max(0, int(limits[window]) - used[window])
-                    remaining.add_metric([cred.vendor, label, window], left)
+        for vendor, cred, window, left in self.quotas:
+            remaining.add_metric([vendor, self.mask(vendor, cred), window], left)
         yield remaining
 
         journal = GaugeMetricFamily("modsim_journal_entries", "Entries in the journal (a bounded ring)")
-        journal.add_metric([], len(sim.state.journal))
+        journal.add_metric([], self.journal_entries)
         yield journal
         uptime = GaugeMetricFamily("modsim_uptime_seconds", "Seconds since the simulator started")
         uptime.add_metric([], time.time() - m.started)

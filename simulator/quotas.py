@@ -2,9 +2,10 @@
 
 A credential's limits are its vendor's defaults (fixture section ``quotas: {<vendor>: {...}}``)
 overridden key by key by its own ``attrs.quota`` (``{"qps": N, "daily": N, "total": N}``); a limit
-absent from both is unlimited, and ``null`` in ``attrs.quota`` lifts a vendor default. ``check`` says which limit a new call would break, without counting it;
-``consume`` counts a call. Vendors decide which calls count (e.g. only successful, billed ones) and
-render the broken limit with their own code. Days are calendar days in UTC+8 (the vendors' time zone).
+absent from both is unlimited, and ``null`` in ``attrs.quota`` lifts a vendor default. The store counts
+(``Store.consume``: a call is counted only if no limit breaks, atomically; ``refund`` un-counts one
+that failed after all); vendors decide which calls count and render the broken limit with their own
+code. Days are calendar days in UTC+8 (the vendors' time zone).
 """
 
 from __future__ import annotations
@@ -70,9 +71,16 @@ class Usage:
     recent: Window = field(default_factory=Window)
 
 
+def day_of(now: float) -> int:
+    """The UTC+8 calendar day (the vendors' time zone) of simulator time ``now``."""
+    return int((now + DAY_OFFSET_S) // 86400)
+
+
 class Quotas:
+    """The limits of each credential: its vendor's defaults, overridden key by key by its own
+    ``attrs.quota``. Counting is the store's (``Store.consume``: atomic across instances)."""
+
     def __init__(self, defaults: dict[str, dict[str, Any]] | None = None) -> None:
-        self._usage: dict[tuple[str, str], Usage] = {}
         self.defaults = defaults or {}
 
     def limits(self, vendor: str, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -82,65 +90,3 @@ class Quotas:
             return {}
         merged = {**self.defaults.get(vendor, {}), **(own if isinstance(own, dict) else {})}
         return {k: v for k, v in merged.items() if v is not None}
-
-    def usage(self, vendor: str, cred_id: str) -> Usage:
-        u = self._usage.get((vendor, cred_id))
-        if u is None:
-            u = self._usage[(vendor, cred_id)] = Usage()
-        return u
-
-    @staticmethod
-    def _day(now: float) -> int:
-        return int((now + DAY_OFFSET_S) // 86400)
-
-    def check(self, vendor: str, cred_id: str, limits: dict[str, Any], now: float) -> str | None:
-        """``"qps"``, ``"daily"`` or ``"total"`` when a call now would exceed that limit, else None."""
-        u = self.usage(vendor, cred_id)
-        if limits.get("qps") is not None and u.recent.total(now) >= int(limits["qps"]):
-            return "qps"
-        daily = u.daily if u.day == self._day(now) else 0
-        if limits.get("daily") is not None and daily >= int(limits["daily"]):
-            return "daily"
-        if limits.get("total") is not None and u.total >= int(limits["total"]):
-            return "total"
-        return None
-
-    def consume(self, vendor: str, cred_id: str, now: float) -> Usage:
-        u = self.usage(vendor, cred_id)
-        day = self._day(now)
-        if u.day != day:
-            u.day, u.daily = day, 0
-        u.daily += 1
-        u.total += 1
-        u.recent.add(now)
-        return u
-
-    def used(self, vendor: str, cred_id: str, now: float) -> dict[str, int]:
-        """Calls counted now in each window: ``qps`` (the last second), ``daily`` (today, UTC+8),
-        ``total``."""
-        u = self.usage(vendor, cred_id)
-        return {
-            "qps": u.recent.total(now),
-            "daily": u.daily if u.day == self._day(now) else 0,
-            "total": u.total,
-        }
-
-    def remaining(self, vendor: str, cred_id: str, limits: dict[str, Any]) -> int | None:
-        if limits.get("total") is None:
-            return None
-        return max(0, int(limits["total"]) - self.usage(vendor, cred_id).total)
-
-    def clear(self) -> None:
-        self._usage.clear()
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "vendor": v,
-                "credential": c,
-                "total": u.total,
-                "today": u.daily,
-                "last_second": u.recent.last_total,
-            }
-            for (v, c), u in self._usage.items()
-        ]

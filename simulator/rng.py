@@ -3,6 +3,10 @@
 Two kinds of randomness: a *sequence* source (ids, tokens: same seed and same request order give the
 same values) and *content-derived* sources (``for_content``: same content and seed give the same
 draws whatever the request order).
+
+Several instances sharing one store each draw their own sequence (``stream``: the instance's name), so
+ids and tokens issued by different instances never collide; content-derived draws ignore the stream,
+so every instance gives the same verdict for the same content and seed.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ import random as _random
 
 
 class Rng:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, stream: str = "") -> None:
         self.seed = seed
-        self._seq = _random.Random(seed)
+        self.stream = stream
+        self._seq = _random.Random(self._sequence_seed())
+
+    def _sequence_seed(self) -> int | str:
+        return f"{self.seed}/{self.stream}" if self.stream else self.seed
 
     def reset(self) -> None:
-        self._seq = _random.Random(self.seed)
+        self._seq = _random.Random(self._sequence_seed())
 
     def hex(self, n: int) -> str:
         return f"{self._seq.getrandbits(4 * n):0{n}x}"

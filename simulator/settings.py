@@ -11,8 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "MODSIM_"
+#: URL schemes of a shared store (redis-py's)
+STATE_SCHEMES = ("redis", "rediss", "unix")
+MAX_WORKERS = 64
 
 
 class SettingsError(ValueError):
@@ -55,6 +59,14 @@ class Settings:
     #: the journal entry's ``schema``, violations are also kept in ``Sim.schema_violations`` (the test
     #: suite turns this on)
     validate_responses: bool = False
+    #: where shared state lives: None keeps it in this process; ``redis://HOST:PORT/DB`` shares it
+    #: with every process and host that uses the same URL and ``state_prefix`` (``modsim[redis]``)
+    state_url: str | None = None
+    state_prefix: str = "modsim:"
+    #: this process's name in a shared store's journal and health (empty: host and process id)
+    instance: str = ""
+    #: ``modsim serve --workers N``: processes sharing one port (needs ``state_url`` above 1)
+    workers: int = 1
     #: ``modsim serve``'s console access log: ``text`` or ``json`` lines; ``quiet`` turns it off
     log_format: str = "text"
     quiet: bool = False
@@ -98,7 +110,32 @@ class Settings:
                 raise SettingsError(f"{name} {port} is not a port (0 to 65535; 0 picks a free one)")
         if values.get("log_format", "text") not in ("text", "json"):
             raise SettingsError(f"log format {values['log_format']!r} is neither text nor json")
+        url = values.get("state_url") or None
+        values["state_url"] = url
+        if url is not None and urlsplit(url).scheme not in STATE_SCHEMES:
+            raise SettingsError(
+                f"state URL {url.split('@')[-1][:60]!r} is not a Redis URL (redis://HOST:PORT/DB, rediss://, unix://)"
+            )
+        workers = int(values.get("workers", 1))
+        if not 1 <= workers <= MAX_WORKERS:
+            raise SettingsError(f"workers {workers} is out of range (1 to {MAX_WORKERS}, or auto)")
+        if workers > 1 and url is None:
+            raise SettingsError(
+                f"--workers {workers} needs --state redis://HOST:PORT/DB (MODSIM_STATE_URL): each worker is a "
+                "process of its own, and only a shared store makes them one simulator (tokens, quotas, "
+                "tasks, the journal); start Redis and pass its URL, or run one worker"
+            )
         return replace(cls(), **values)
+
+
+def workers_count(text: str) -> int:
+    """``--workers N`` or ``auto`` (this machine's cores available to the process)."""
+    if text.strip().lower() == "auto":
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+    return int(text)
 
 
 def _default_ca_dir(env: Mapping[str, str]) -> Path:
@@ -109,6 +146,8 @@ def _default_ca_dir(env: Mapping[str, str]) -> Path:
 
 def _parse(name: str, raw: str) -> Any:
     default = getattr(Settings(), name)
+    if name == "workers":
+        return workers_count(raw)
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from simulator.clock import Clock
 from simulator.faults import FaultEngine
@@ -16,11 +17,12 @@ from simulator.scenarios.loader import FixtureError, Origin, load_dirs, locate
 from simulator.scenarios.model import Scenario
 from simulator.scenarios.text import Lexicon
 from simulator.settings import Settings
-from simulator.state import State
+from simulator.state import Credential, State
+from simulator.store import ConfigHost, Store, create_store
 from simulator.vendors.base import BUSINESS, Route, Vendor
 
 
-class Sim:
+class Sim(ConfigHost):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock = Clock()
@@ -29,6 +31,10 @@ class Sim:
         dirs.extend(settings.fixtures)
         self.fixtures = load_dirs(dirs)
         self.state = State(self.fixtures, settings.journal_size)
+        #: everything shared across requests (and, with ``state_url``, across processes and hosts)
+        self.store: Store = create_store(settings, self.state)
+        if self.store.shared:  # each instance its own sequence: ids and tokens never collide
+            self.rng = Rng(settings.seed, stream=self.store.instance)
         self.lexicon = Lexicon(self.fixtures.lexicon)
         self.vendors = vendors()
         self._check_fixtures()
@@ -117,7 +123,50 @@ class Sim:
         return False
 
     def reset(self) -> None:
-        """Back to the fixtures: clock, random sequence, credentials, tokens, queues, faults, journal."""
+        """Back to the fixtures in this process: clock, random sequence, credentials, tokens, queues,
+        faults, journal. A shared store is reset everywhere with ``reset_everywhere``."""
+        self.store.clear_local()
+        self.reset_local()
+
+    async def reset_everywhere(self) -> None:
+        """``POST /__modsim/reset``: the store forgets everything and every instance resets."""
+        await self.store.reset()
+
+    # --- the shared configuration (ConfigHost) ---------------------------------------------------
+
+    def config_snapshot(self, kind: str) -> Any:
+        if kind == "credentials":
+            return [c.to_dict() for c in self.state.credentials.all()]
+        if kind == "scenarios":
+            return list(self.state.added_scenarios.values())
+        if kind == "rules":
+            return [dict(r) for r in self.state.added_rules]
+        if kind == "faults":
+            return [r.spec for r in self.faults.rules]
+        if kind == "clock":
+            return self.clock.state()
+        return None  # queue: its entries live in the store; the version tells instances to look
+
+    def apply_config(self, kind: str, data: Any) -> None:
+        if kind == "credentials":
+            self.state.credentials.clear()
+            if data is None:
+                self.state.load_fixture_credentials()
+            else:
+                for c in data:
+                    self.state.credentials.put(
+                        Credential(c["vendor"], c["id"], c.get("secret"), c.get("attrs", {}))
+                    )
+        elif kind == "scenarios":
+            self.state.set_added_scenarios(data or [])
+        elif kind == "rules":
+            self.state.set_added_rules(data or [])
+        elif kind == "faults":
+            self.faults.load(data if data is not None else self.fixtures.faults)
+        elif kind == "clock":
+            self.clock.load_state(data)
+
+    def reset_local(self) -> None:
         self.clock.reset()
         self.rng.reset()
         self.state.reset()

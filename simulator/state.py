@@ -238,7 +238,8 @@ class Journal:
         #: how many times ``clear`` ran (a watcher tells a reset from entries falling off the ring)
         self.clears = 0
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any]) -> bytes:
+        """Keep ``entry`` (it gets its ``seq``, as its last key); its JSON bytes."""
         self._seq = seq = self._seq + 1
         entry["seq"] = seq
         blob = jsonout.dumps(entry, default=str)
@@ -276,6 +277,7 @@ class Journal:
         if self.watchers:
             for w in self.watchers:
                 w.set()
+        return blob
 
     def _row(self, seq: int) -> tuple[Any, ...] | None:
         row = self._ring[seq % self._size]
@@ -374,6 +376,10 @@ class Journal:
 
 
 class State:
+    """This process's copies: credentials, scenarios and scenario rules (the shared configuration a
+    shared store keeps in step), its journal and queue (what an in-process store keeps), and
+    per-process vendor caches (``vendor_state``: parsed settings, running callbacks)."""
+
     def __init__(self, fixtures: FixtureSet, journal_size: int) -> None:
         self.fixtures = fixtures
         self.credentials = CredentialStore()
@@ -384,36 +390,48 @@ class State:
         self.queue = OutcomeQueue()
         self.rules: list[ScenarioRule] = []
         self.scenarios: dict[str, Scenario] = {}
+        #: scenarios and rules added through the admin API, as posted (what is shared)
+        self.added_scenarios: dict[str, dict[str, Any]] = {}
+        self.added_rules: list[dict[str, Any]] = []
         self._vendor_state: dict[str, dict[str, Any]] = {}
         self.reset()
 
-    def reset(self) -> None:
-        self.credentials.clear()
+    def load_fixture_credentials(self) -> None:
         for (vendor, cid), c in self.fixtures.credentials.items():
             self.credentials.put(
                 Credential(vendor=vendor, id=cid, secret=c.get("secret"), attrs=dict(c.get("attrs", {})))
             )
-        self.queue.clear()
-        self.rules = list(self.fixtures.rules)
+
+    def set_added_scenarios(self, posted: list[dict[str, Any]]) -> None:
+        self.added_scenarios = {d["name"]: d for d in posted}
         self.scenarios = dict(self.fixtures.scenarios)
+        for d in posted:
+            self.scenarios[d["name"]] = Scenario.from_dict(d)
+
+    def set_added_rules(self, posted: list[dict[str, Any]]) -> None:
+        """Rules added through the admin API go first (PATCH puts them before the fixture rules)."""
+        self.added_rules = [dict(r) for r in posted]
+        added = [
+            ScenarioRule(
+                match=r["match"],
+                scenario=r.get("scenario"),
+                download=r.get("download"),
+                name=r.get("name", ""),
+            )
+            for r in self.added_rules
+        ]
+        self.rules = [*added, *self.fixtures.rules]
+
+    def reset(self) -> None:
+        self.credentials.clear()
+        self.load_fixture_credentials()
+        self.queue.clear()
+        self.set_added_rules([])
+        self.set_added_scenarios([])
         self.journal.clear()
         self.images.clear()
-        self.quotas.clear()
         self._vendor_state.clear()
 
     def vendor_state(self, vendor: str) -> dict[str, Any]:
+        """Per-process caches of a vendor (parsed settings, running callbacks): never shared state."""
         return self._vendor_state.setdefault(vendor, {})
-
-    def take_queued(
-        self,
-        vendor: str,
-        operation: str,
-        credential: str | None,
-        usable: Callable[[QueuedOutcome], bool] | None = None,
-    ) -> QueuedOutcome | None:
-        """The first queued outcome for this call that ``usable`` accepts, with one use taken (an entry
-        used up leaves the queue). ``give_back`` returns the use when the call fails after all."""
-        return self.queue.take(vendor, operation, credential, usable)
-
-    def give_back(self, q: QueuedOutcome) -> None:
-        self.queue.give_back(q)

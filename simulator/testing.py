@@ -74,7 +74,8 @@ class ThreadedServer:
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(30)
 
     def reset(self) -> None:
-        self.call(self.sim.reset)
+        """Back to the fixtures (with a shared store: every instance)."""
+        asyncio.run_coroutine_threadsafe(self.sim.reset_everywhere(), self._loop).result(30)
         self.sim.schema_violations.clear()
 
     def stop(self) -> None:

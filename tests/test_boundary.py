@@ -422,7 +422,7 @@ async def test_remote_journal_reads_mask_what_the_clients_sent(aiohttp_client: A
         "/2054-3", data={"showapi_appid": "100001", "showapi_sign": "demo-showapi-secret", "content": "x"}
     )
     await local.get("/api/badword/pic", params={"key": "demo-itapi-key", "type": "porn"})
-    [issued] = [t.token for t in tokens(sim).values()]
+    [issued] = [t["token"] for t in await tokens(sim).values()]
     secrets = ("demo-baidu-secret-key", "demo-showapi-secret", "demo-itapi-key", issued)
 
     resp = await remote.get(f"/__modsim/journal?format={fmt}", headers=tok)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,10 +17,11 @@ from aiohttp.test_utils import TestClient
 
 from simulator.app import create_app
 from simulator.context import RequestCtx
-from simulator.quotas import Quotas
 from simulator.settings import Settings
 from simulator.sim import Sim
-from simulator.state import QueuedOutcome
+from simulator.state import Journal, OutcomeQueue, QueuedOutcome
+from simulator.store import Record, Table
+from simulator.store.memory import MemoryStore
 from simulator.vendors.aliyun import gateway, scan
 from simulator.vendors.aliyun.errors import GreenError
 from simulator.vendors.aliyun.policy import GatewaySettings, Limits
@@ -45,26 +46,61 @@ async def app_client(aiohttp_client: Any, tmp_path: Path, fixture: dict[str, Any
 # Baidu tokens
 
 
-class CountingToken(auth.Token):
-    """A token that counts reads of its fields (by name, over every instance)."""
+class CountingTable:
+    """A store table that counts its operations and the records they touch (each record read, written
+    or deleted, and every record a listing returns): a scan shows as a count that grows with the table."""
 
-    reads: ClassVar[dict[str, int]] = {}
+    def __init__(self, inner: Table, counts: Counter[str]) -> None:
+        self._inner, self._counts = inner, counts
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in ("token", "api_key", "expires", "issued"):
-            CountingToken.reads[name] = CountingToken.reads.get(name, 0) + 1
-        return super().__getattribute__(name)
+    def _touch(self, op: str, records: int) -> None:
+        self._counts[op] += 1
+        self._counts["records"] += records
+
+    async def get(self, key: str) -> Record | None:
+        self._touch("get", 1)
+        return await self._inner.get(key)
+
+    async def put(self, key: str, value: Record, now: float, score: float | None = None) -> None:
+        self._touch("put", 1)
+        await self._inner.put(key, value, now, score)
+
+    async def update(self, key: str, fn: Callable[[Record], Record | None]) -> Record | None:
+        self._touch("update", 1)
+        return await self._inner.update(key, fn)
+
+    async def delete(self, key: str) -> bool:
+        self._touch("delete", 1)
+        return await self._inner.delete(key)
+
+    async def values(self, limit: int | None = None) -> list[Record]:
+        out = await self._inner.values(limit)
+        self._touch("values", len(out))
+        return out
+
+    async def count(self) -> int:
+        self._touch("count", 0)
+        return await self._inner.count()
 
 
-@pytest.fixture
-def counting_tokens(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    monkeypatch.setattr(auth, "Token", CountingToken)
-    CountingToken.reads = {}
-    return CountingToken.reads
+def count_tables(monkeypatch: pytest.MonkeyPatch, sim: Sim) -> Counter[str]:
+    """From now on, every table ``sim.store`` hands out counts into the returned counter."""
+    counts: Counter[str] = Counter()
+    real = sim.store.table
+
+    def table(name: str, cap: int, *, expiring: bool = False, cached: bool = False) -> Any:
+        return CountingTable(real(name, cap, expiring=expiring, cached=cached), counts)
+
+    monkeypatch.setattr(sim.store, "table", table)
+    return counts
+
+
+async def issued_tokens(sim: Sim) -> list[str]:
+    return [t["token"] for t in await auth.tokens(sim).values()]
 
 
 async def test_a_token_past_the_cap_evicts_in_constant_work(
-    aiohttp_client: Any, tmp_path: Path, counting_tokens: dict[str, int]
+    aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     short = {"vendor": "baidu", "id": "short-ttl", "secret": "s", "attrs": {"app_id": "1", "token_ttl_s": 60}}
     client, sim = await app_client(
@@ -72,41 +108,46 @@ async def test_a_token_past_the_cap_evicts_in_constant_work(
         tmp_path,
         {"credentials": [short], "vendors": {"baidu": {"limits": {"max_tokens": 32}}}},
     )
+    counts = count_tables(monkeypatch, sim)
     first = await baidu_token(client)
     expiring = await baidu_token(client, "short-ttl", "s")
     rest = [await baidu_token(client) for _ in range(30)]
-    assert len(auth.tokens(sim)) == 32
+    assert await auth.tokens(sim).count() == 32
 
-    CountingToken.reads.clear()
+    counts.clear()
     newest = await baidu_token(client)
-    # scanning the store for expired tokens reads all 33 expiries; a heap reads the new token's
-    assert CountingToken.reads.get("expires", 0) <= 2, CountingToken.reads
-    assert list(auth.tokens(sim)) == [expiring, *rest, newest]  # nothing expired: the oldest went
-    assert first not in auth.tokens(sim)
+    # issuing is one write to the token table and one to the key's: no listing, whatever the table holds
+    assert counts == {"put": 2, "records": 2}, counts
+    assert await issued_tokens(sim) == [expiring, *rest, newest]  # nothing expired: the oldest went
+    assert await auth.tokens(sim).get(first) is None
 
     # past the cap, an expired token goes before the oldest, whatever the order they were issued in
     sim.clock.advance(120)
     after = await baidu_token(client)
-    assert list(auth.tokens(sim)) == [*rest, newest, after]
+    assert await issued_tokens(sim) == [*rest, newest, after]
     again = await baidu_token(client)
-    assert list(auth.tokens(sim)) == [*rest[1:], newest, after, again]
+    assert await issued_tokens(sim) == [*rest[1:], newest, after, again]
+    counts.clear()
     status, body = await face_audit(client, rest[1], {"images": image_b64("clean_avatar")})
     assert (status, "error_code" in body) == (200, False), body
+    # a call reads its token once (and once more for fault matching): no listing
+    assert counts["values"] == 0 and counts["records"] <= 2, counts
 
 
 async def test_revoking_costs_that_key_s_tokens_only(
-    client: TestClient, sim: Sim, counting_tokens: dict[str, int]
+    client: TestClient, sim: Sim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    counts = count_tables(monkeypatch, sim)
     mine = [await baidu_token(client) for _ in range(40)]
     theirs = [await baidu_token(client, CLOUD_KEY, CLOUD_SECRET) for _ in range(2)]
 
-    CountingToken.reads.clear()
+    counts.clear()
     resp = await client.post("/__modsim/vendors/baidu/tokens/revoke", json={"api_key": CLOUD_KEY})
     assert (resp.status, await resp.json()) == (200, {"revoked": 2})
     resp = await client.post("/__modsim/vendors/baidu/tokens/revoke", json={"token": mine[0]})
     assert (resp.status, await resp.json()) == (200, {"revoked": 1})
-    # comparing every token's api_key and value would read 84 fields
-    assert sum(CountingToken.reads.values()) <= 2 * (len(theirs) + 1), CountingToken.reads
+    # listing every token and comparing its api_key would touch 42 records
+    assert counts["records"] <= 2 * (len(theirs) + 1), counts
 
     status, body = await face_audit(client, mine[0], {"images": image_b64("clean_avatar")})
     assert (status, body["error_code"], body["error_msg"]) == (
@@ -116,7 +157,7 @@ async def test_revoking_costs_that_key_s_tokens_only(
     )
     status, body = await face_audit(client, mine[1], {"images": image_b64("clean_avatar")})
     assert (status, "error_code" in body) == (200, False), body
-    assert [auth.tokens(sim)[t].revoked for t in theirs] == [True, True]
+    assert [(await auth.tokens(sim).get(t) or {}).get("revoked") for t in theirs] == [True, True]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -146,6 +187,7 @@ async def test_a_call_reads_only_the_queue_entries_that_can_match_it(client: Tes
 
     # entries matching the call through different patterns are still taken in queue order
     sim.state.queue.clear()
+    unusable = lambda name: False  # noqa: E731 - every queued name is usable here
     for q in (
         QueuedOutcome("a", vendor="baidu", operation="face_audit", remaining=2),
         QueuedOutcome("b"),
@@ -153,9 +195,12 @@ async def test_a_call_reads_only_the_queue_entries_that_can_match_it(client: Tes
         QueuedOutcome("d", operation="face_audit", credential=BAIDU_API_KEY),
     ):
         sim.state.queue.append(q)
-    taken = [sim.state.take_queued("baidu", "face_audit", BAIDU_API_KEY) for _ in range(6)]
+    taken = [
+        (await sim.store.queue_take("baidu", "face_audit", BAIDU_API_KEY, unusable))[0] for _ in range(6)
+    ]
     assert [q.scenario if q else None for q in taken] == ["a", "a", "b", "c", "d", None]
-    sim.state.give_back(taken[2])  # "b", used up, goes back to its place
+    assert taken[2] is not None
+    await sim.store.queue_give_back(taken[2])  # "b", used up, goes back to its place
     sim.state.queue.append(QueuedOutcome("e"))
     assert [q.scenario for q in sim.state.queue] == ["b", "e"]
 
@@ -203,35 +248,38 @@ class CountingCache(OrderedDict[str, float]):
         return super().popitem(last)
 
 
-def test_nonces_expire_a_few_at_a_time(sim: Sim) -> None:
-    """After the clock jumps, one request does not forget the whole cache at once."""
-    gs = GatewaySettings(nonce_ttl_s=900, nonce_cache_size=10_000)
-    cache = sim.state.vendor_state("aliyun")["nonces"] = CountingCache()
+async def test_nonces_expire_a_few_at_a_time(sim: Sim) -> None:
+    """After the clock jumps, one request does not forget the whole cache at once. Nonces are claims
+    of the store (space ``gateway.NONCES``): here the in-process store's cache of that space."""
+    gs = GatewaySettings(nonce_ttl_s=900)
+    cache = sim.store._claims[gateway.NONCES] = CountingCache()  # type: ignore[attr-defined]
     for i in range(500):
-        assert gateway.nonce_used(sim, gs, f"n{i}", 1000.0) is False
-    assert gateway.nonce_used(sim, gs, "n7", 1000.0) is True  # replayed
+        assert await gateway.nonce_used(sim, gs, f"n{i}", 1000.0) is False
+    assert await gateway.nonce_used(sim, gs, "n7", 1000.0) is True  # replayed
 
     CountingCache.deleted = 0
-    assert gateway.nonce_used(sim, gs, "fresh", 5000.0) is False
+    assert await gateway.nonce_used(sim, gs, "fresh", 5000.0) is False
     assert CountingCache.deleted <= 2, CountingCache.deleted  # the old loop forgot all 500 here
-    assert gateway.nonce_used(sim, gs, "n499", 5000.0) is False  # expired, though still kept
-    assert gateway.nonce_used(sim, gs, "fresh", 5000.0) is True
+    assert await gateway.nonce_used(sim, gs, "n499", 5000.0) is False  # expired, though still kept
+    assert await gateway.nonce_used(sim, gs, "fresh", 5000.0) is True
     for _ in range(300):
-        gateway.nonce_used(sim, gs, "fresh", 5000.0)
+        await gateway.nonce_used(sim, gs, "fresh", 5000.0)
     assert len(cache) == 2  # expired ones drain as calls come
 
 
-def test_aliyun_image_rate_windows_are_capped(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan, "QPS_ACCOUNTS", 3)
+async def test_aliyun_image_rate_windows_are_per_account_in_the_store(sim: Sim) -> None:
+    """The images-per-second windows are the store's (``consume`` in space ``scan.IMAGES``, one key
+    per account; its bounds are the store's); a refused request counts nothing."""
     limits = Limits(qps=2)
     for uid in ("u1", "u2", "u3", "u4", "u5"):
-        scan.check_qps(sim, ctx(), uid, 1, limits)
-    windows = sim.state.vendor_state("aliyun")["image_qps"]
-    assert list(windows) == ["u3", "u4", "u5"]  # the least recently used went
-    scan.check_qps(sim, ctx(), "u5", 1, limits)
+        await scan.check_qps(sim, ctx(), uid, 1, limits)
+    now = sim.clock.now()
+    assert [(await sim.store.usage(scan.IMAGES, u, now))["qps"] for u in ("u1", "u5")] == [1, 1]
+    await scan.check_qps(sim, ctx(), "u5", 1, limits)
     with pytest.raises(GreenError) as err:
-        scan.check_qps(sim, ctx(), "u5", 1, limits)
+        await scan.check_qps(sim, ctx(), "u5", 1, limits)
     assert (err.value.http_status, err.value.code, err.value.message) == (200, 588, "EXCEED_QUOTA")
+    assert (await sim.store.usage(scan.IMAGES, "u5", now))["qps"] == 2
 
 
 @pytest.fixture
@@ -261,12 +309,12 @@ async def test_pending_callbacks_are_capped(one_callback: tuple[TestClient, Sim]
 # quota counters
 
 
-def test_a_quota_window_stays_small_under_a_frozen_clock() -> None:
-    quotas = Quotas()
+async def test_a_quota_window_stays_small_under_a_frozen_clock() -> None:
+    store = MemoryStore(Journal(10), OutcomeQueue())
     for _ in range(5000):
-        quotas.consume("baidu", BAIDU_API_KEY, 100.0)
-    assert len(quotas.usage("baidu", BAIDU_API_KEY).recent) <= 2  # one stamp per call before
-    assert quotas.check("baidu", BAIDU_API_KEY, {"qps": 5000}, 100.0) == "qps"
-    assert quotas.check("baidu", BAIDU_API_KEY, {"qps": 5001}, 100.0) is None
-    assert quotas.check("baidu", BAIDU_API_KEY, {"qps": 1}, 100.999) == "qps"
-    assert quotas.check("baidu", BAIDU_API_KEY, {"qps": 1}, 101.0) is None
+        await store.consume("baidu", BAIDU_API_KEY, {}, 100.0)
+    assert len(store._usage[("baidu", BAIDU_API_KEY)].recent) <= 2  # one stamp per call before
+    assert await store.consume("baidu", BAIDU_API_KEY, {"qps": 5000}, 100.0) == "qps"
+    assert await store.consume("baidu", BAIDU_API_KEY, {"qps": 5001}, 100.0) is None
+    assert await store.consume("baidu", BAIDU_API_KEY, {"qps": 1}, 100.999) == "qps"
+    assert await store.consume("baidu", BAIDU_API_KEY, {"qps": 1}, 101.0) is None

@@ -11,7 +11,7 @@ from simulator.app import create_app
 from simulator.settings import Settings
 from simulator.sim import Sim
 from simulator.testing import ThreadedServer
-from simulator.vendors.baidu.auth import tokens
+from simulator.vendors.baidu.auth import tokens, tokens_of
 from tests.helpers import baidu_token
 
 TOKEN_QUERY = "grant_type=client_credentials&client_id=demo-baidu-api-key&client_secret=demo-baidu-secret-key"
@@ -55,8 +55,23 @@ async def test_token_store_is_bounded(aiohttp_client: Any, tmp_path: Any) -> Non
     sim = Sim(Settings(fixtures=(tmp_path,)))
     client = await aiohttp_client(create_app(sim=sim))
     issued = [await baidu_token(client) for _ in range(5)]
-    assert list(tokens(sim)) == issued[2:]
+    assert [t["token"] for t in await tokens(sim).values()] == issued[2:]
     resp = await client.post(
         "/rest/2.0/solution/v1/face_audit", params={"access_token": issued[0]}, data={"images": "x"}
     )
     assert (await resp.json())["error_code"] == 110
+    # revoking the key names the tokens still remembered, not those dropped past the cap
+    resp = await client.post("/__modsim/vendors/baidu/tokens/revoke", json={"api_key": "demo-baidu-api-key"})
+    assert await resp.json() == {"revoked": 3}
+    # tokens another key's pushed out are forgotten by their own key too (on its next revoke)
+    await client.post("/__modsim/reset")
+    for _ in range(2):
+        await baidu_token(client, "demo-baidu-cloud-key", "demo-baidu-cloud-secret")
+    mine = [await baidu_token(client) for _ in range(3)]
+    for _ in range(2):
+        resp = await client.post(
+            "/__modsim/vendors/baidu/tokens/revoke", json={"api_key": "demo-baidu-cloud-key"}
+        )
+        assert await resp.json() == {"revoked": 0}
+    assert await tokens_of(sim, "demo-baidu-cloud-key").count() == 0
+    assert [t["token"] for t in await tokens(sim).values()] == mine

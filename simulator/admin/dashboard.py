@@ -153,11 +153,11 @@ async def quotas(request: web.Request) -> web.Response:
     (``balance``: AI绿洲's free and paid calls; null for the others). On the simulator clock."""
     sim = sim_of(request)
     reveal = reveals(request)
-    store, now = sim.state.quotas, sim.clock.now()
+    policy, now = sim.state.quotas, sim.clock.now()
     out: list[dict[str, Any]] = []
     for cred in sim.state.credentials.all(request.query.get("vendor") or None):
-        used = store.used(cred.vendor, cred.id, now)
-        limits = {k: int(v) for k, v in store.limits(cred.vendor, cred.attrs).items() if k in used}
+        used = await sim.store.usage(cred.vendor, cred.id, now)
+        limits = {k: int(v) for k, v in policy.limits(cred.vendor, cred.attrs).items() if k in used}
         vendor = sim.vendors.get(cred.vendor)
         out.append(
             {
@@ -166,7 +166,7 @@ async def quotas(request: web.Request) -> web.Response:
                 "limits": limits,
                 "used": used,
                 "remaining": {k: max(0, v - used[k]) for k, v in limits.items()},
-                "balance": vendor.balance(sim, cred) if vendor is not None else None,
+                "balance": await vendor.balance(sim, cred) if vendor is not None else None,
             }
         )
     return web.json_response({"now": now, "quotas": out})

@@ -26,6 +26,7 @@ from simulator.admin.routes import _count, _dumps, _journal_masker
 from simulator.errors import AdminError
 from simulator.keys import sim_of
 from simulator.state import Journal
+from simulator.store import Store
 
 routes = web.RouteTableDef()
 
@@ -66,14 +67,14 @@ def _event(name: str, data: str, seq: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {data}\n\n"
 
 
-def _since(request: web.Request, journal: Journal) -> int:
+def _since(request: web.Request, last_seq: int) -> int:
     since = _count(request.query, "since")
     if since is not None:
         return since
     last = request.headers.get("Last-Event-ID", "")
     if last.isdigit():
         return int(last)
-    return journal.last_seq
+    return last_seq
 
 
 def _gone(request: web.Request) -> bool:
@@ -87,8 +88,10 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
     ``vendor``, ``operation``, ``credential``: only matching entries."""
     sim = sim_of(request)
     streams = request.app[STREAMS]
-    journal = sim.state.journal
-    since = _since(request, journal)
+    journal = sim.state.journal  # its watchers wake the stream (a shared store wakes them too)
+    store = sim.store
+    last_seq = await store.journal_last_seq()
+    since = _since(request, last_seq)
     filters = {k: request.query[k] for k in FILTERS if request.query.get(k)}
     mask = None if reveals(request) else _journal_masker(sim)
     if streams.open >= streams.cap:
@@ -104,13 +107,13 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",
-            export.SEQ_HEADER: str(journal.last_seq),
+            export.SEQ_HEADER: str(last_seq),
         }
     )
     try:
         await resp.prepare(request)
-        await resp.write(("retry: 1000\n" + _event("hello", _dumps({"seq": journal.last_seq}))).encode())
-        await _pump(request, resp, streams, wake, journal, since, filters, mask)
+        await resp.write(("retry: 1000\n" + _event("hello", _dumps({"seq": last_seq}))).encode())
+        await _pump(request, resp, streams, wake, journal, store, since, filters, mask)
     except ConnectionResetError:  # the client went away
         pass
     finally:
@@ -126,6 +129,7 @@ async def _pump(
     streams: Streams,
     wake: asyncio.Event,
     journal: Journal,
+    store: Store,
     since: int,
     filters: dict[str, str],
     mask: Any,
@@ -137,9 +141,9 @@ async def _pump(
         out: list[str] = []
         if journal.clears != clears:
             clears = journal.clears
-            out.append(_event("cleared", _dumps({"seq": journal.last_seq})))
-        last = journal.last_seq
-        blobs = journal.select(limit=BATCH, since=since, **filters)
+            out.append(_event("cleared", _dumps({"seq": await store.journal_last_seq()})))
+        last = await store.journal_last_seq()
+        blobs = await store.journal_select(limit=BATCH, since=since, **filters)
         for blob in blobs:
             entry = Journal.decode(blob)
             since = int(entry["seq"])

@@ -25,11 +25,11 @@ from simulator.errors import AdminError
 from simulator.forms import BodyTooLarge, read_capped
 from simulator.keys import sim_of
 from simulator.names import InvalidName
+from simulator.observe import quota_rows
 from simulator.outbound import is_loopback
 from simulator.scenarios.loader import ScenarioRule
-from simulator.scenarios.model import Scenario
 from simulator.schemas import errors as schema_errors
-from simulator.state import MAX_RULES, Credential, QueuedOutcome
+from simulator.state import MAX_QUEUE, MAX_RULES, Credential, QueuedOutcome
 from simulator.vendors.base import Vendor
 
 routes = web.RouteTableDef()
@@ -130,7 +130,8 @@ async def health(request: web.Request) -> web.Response:
             "uptime_s": round(time.monotonic() - request.app[STARTED], 3),
             "vendors": sorted(sim.vendors),
             "clock": sim.clock.snapshot(),
-            "journal_entries": len(sim.state.journal),
+            "journal_entries": await sim.store.journal_len(),
+            "state": sim.store.status(),
         }
     )
 
@@ -148,7 +149,9 @@ async def metrics(request: web.Request) -> web.Response:
             found = sim.state.credentials.get(vendor, cred)
             return mask(cred) if found is not None and found.secret is None else cred
 
-    body = generate_latest(sim.metrics.registry(sim, mask_key))
+    quotas = await quota_rows(sim)
+    await sim.faults.counted(sim.store)  # the rules' seen and hits, as every instance counted them
+    body = generate_latest(sim.metrics.registry(sim, mask_key, quotas, await sim.store.journal_len()))
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -161,7 +164,8 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 @routes.post("/reset")
 async def reset(request: web.Request) -> web.Response:
-    sim_of(request).reset()
+    """Back to the fixtures; with a shared store, in every instance."""
+    await sim_of(request).reset_everywhere()
     return web.json_response({"status": "reset"})
 
 
@@ -182,6 +186,7 @@ async def clock_post(request: web.Request) -> web.Response:
         clock.freeze(bool(body["freeze"]))
     if "skew_s" in body:
         clock.skew_s = float(body["skew_s"])
+    await sim_of(request).store.publish("clock")
     return web.json_response(clock.snapshot())
 
 
@@ -209,12 +214,13 @@ async def journal_get(request: web.Request) -> web.StreamResponse:
         raise AdminError(400, "invalid_request", "format is json, jsonl or har")
     filters = {k: q[k] for k in ("operation", "credential", "request_id") if q.get(k)}
     sim = sim_of(request)
-    journal = sim.state.journal
-    blobs = journal.select(vendor=q.get("vendor") or None, limit=limit, since=since, **filters)
+    blobs = await sim.store.journal_select(
+        vendor=q.get("vendor") or None, limit=limit, since=since, **filters
+    )
     form = export.journal_format(fmt, _dumps, __version__)
     if not reveals(request):  # a remote reader: no secrets in what the clients sent
         form = export.masked(form, _journal_masker(sim))
-    return await export.respond(request, blobs, form, journal.last_seq)
+    return await export.respond(request, blobs, form, await sim.store.journal_last_seq())
 
 
 def _journal_masker(sim: Any) -> Any:
@@ -231,17 +237,24 @@ def _journal_masker(sim: Any) -> Any:
 
 @routes.delete("/journal")
 async def journal_clear(request: web.Request) -> web.Response:
-    sim_of(request).state.journal.clear()
+    await sim_of(request).store.journal_clear()
     return web.json_response({"entries": []})
 
 
-def _faults_body(sim_faults: Any) -> web.Response:
-    return web.json_response({"rules": [r.to_dict() for r in sim_faults.rules]})
+async def _faults_body(sim: Any, publish: bool = False, forget: bool = False) -> web.Response:
+    """The fault rules with their counters (every instance's); ``publish``: after a change, shared
+    with every instance first (``forget``: the rules were replaced, their counters start again)."""
+    if forget:
+        await sim.store.fault_forget()
+    if publish:
+        await sim.store.publish("faults")
+    rules = await sim.faults.counted(sim.store)
+    return web.json_response({"rules": [r.to_dict() for r in rules]})
 
 
 @routes.get("/faults")
 async def faults_get(request: web.Request) -> web.Response:
-    return _faults_body(sim_of(request).faults)
+    return await _faults_body(sim_of(request))
 
 
 async def _fault_specs(request: web.Request) -> list[dict[str, Any]]:
@@ -254,21 +267,21 @@ async def _fault_specs(request: web.Request) -> list[dict[str, Any]]:
 async def faults_replace(request: web.Request) -> web.Response:
     sim = sim_of(request)
     sim.faults.replace(await _fault_specs(request))
-    return _faults_body(sim.faults)
+    return await _faults_body(sim, publish=True, forget=True)
 
 
 @routes.patch("/faults")
 async def faults_append(request: web.Request) -> web.Response:
     sim = sim_of(request)
     sim.faults.append(await _fault_specs(request))
-    return _faults_body(sim.faults)
+    return await _faults_body(sim, publish=True)
 
 
 @routes.delete("/faults")
 async def faults_clear(request: web.Request) -> web.Response:
     sim = sim_of(request)
     sim.faults.clear()
-    return _faults_body(sim.faults)
+    return await _faults_body(sim, publish=True, forget=True)
 
 
 @routes.delete("/faults/{id}")
@@ -276,7 +289,7 @@ async def faults_delete(request: web.Request) -> web.Response:
     sim = sim_of(request)
     if not sim.faults.delete(request.match_info["id"]):
         raise AdminError(404, "not_found", f"no fault rule {request.match_info['id']!r}")
-    return _faults_body(sim.faults)
+    return await _faults_body(sim, publish=True)
 
 
 @routes.get("/credentials")
@@ -303,6 +316,7 @@ async def credentials_put(request: web.Request) -> web.Response:
         raise AdminError(400, "invalid_request", f"unknown vendor {body['vendor']!r}")
     cred = Credential(body["vendor"], body["id"], body.get("secret"), dict(body.get("attrs", {})))
     sim.state.credentials.put(cred)
+    await sim.store.publish("credentials")
     return web.json_response(cred.to_dict(), status=201)
 
 
@@ -311,6 +325,7 @@ async def credentials_delete(request: web.Request) -> web.Response:
     sim = sim_of(request)
     if not sim.state.credentials.delete(request.match_info["vendor"], request.match_info["id"]):
         raise AdminError(404, "not_found", "no such credential")
+    await sim.store.publish("credentials")
     return web.json_response({"deleted": True})
 
 
@@ -330,14 +345,17 @@ async def scenarios_get(request: web.Request) -> web.Response:
 @routes.post("/scenarios")
 async def scenarios_put(request: web.Request) -> web.Response:
     body = await _body(request, "scenario.schema")
-    scenario = Scenario.from_dict(body)
-    sim_of(request).state.scenarios[scenario.name] = scenario
-    return web.json_response({"name": scenario.name}, status=201)
+    sim = sim_of(request)
+    sim.state.set_added_scenarios(
+        [*(v for k, v in sim.state.added_scenarios.items() if k != body["name"]), body]
+    )
+    await sim.store.publish("scenarios")
+    return web.json_response({"name": body["name"]}, status=201)
 
 
 @routes.get("/queue")
 async def queue_get(request: web.Request) -> web.Response:
-    return web.json_response({"queue": [q.to_dict() for q in sim_of(request).state.queue]})
+    return web.json_response({"queue": [q.to_dict() for q in await sim_of(request).store.queue_list()]})
 
 
 @routes.post("/queue")
@@ -345,8 +363,9 @@ async def queue_add(request: web.Request) -> web.Response:
     sim = sim_of(request)
     body = await _body(request, "admin/queue.request")
     sim.scenario_for(body["scenario"], body.get("vendor"), body.get("operation"))
-    if len(sim.state.queue) >= sim.state.queue.cap:
-        raise AdminError(400, "invalid_request", f"the queue holds {sim.state.queue.cap} entries, its cap")
+    queued = await sim.store.queue_list()
+    if len(queued) >= MAX_QUEUE:
+        raise AdminError(400, "invalid_request", f"the queue holds {MAX_QUEUE} entries, its cap")
     q = QueuedOutcome(
         scenario=body["scenario"],
         vendor=body.get("vendor"),
@@ -354,13 +373,14 @@ async def queue_add(request: web.Request) -> web.Response:
         credential=body.get("credential"),
         remaining=int(body.get("count", 1)),
     )
-    sim.state.queue.append(q)
-    return web.json_response({"queue": [x.to_dict() for x in sim.state.queue]}, status=201)
+    await sim.store.queue_add(q)
+    await sim.store.publish("queue")
+    return web.json_response({"queue": [x.to_dict() for x in await sim.store.queue_list()]}, status=201)
 
 
 @routes.delete("/queue")
 async def queue_clear(request: web.Request) -> web.Response:
-    sim_of(request).state.queue.clear()
+    await sim_of(request).store.queue_clear()
     return web.json_response({"queue": []})
 
 
@@ -404,24 +424,21 @@ async def rules_append(request: web.Request) -> web.Response:
         if "file" in r:
             raise AdminError(400, "invalid_request", "file rules belong in fixture files")
     # admin rules go first: they are the test's intent and should override fixture defaults
-    added = [
-        ScenarioRule(
-            match=r["match"], scenario=r.get("scenario"), download=r.get("download"), name=r.get("name", "")
-        )
-        for r in body["rules"]
-    ]
+    added = [{k: r[k] for k in ("match", "scenario", "download", "name") if k in r} for r in body["rules"]]
     if len(sim.state.rules) + len(added) > MAX_RULES:
         raise AdminError(
             400, "invalid_request", f"{len(sim.state.rules)} rules + {len(added)}: at most {MAX_RULES}"
         )
-    sim.state.rules[:0] = added
+    sim.state.set_added_rules([*added, *sim.state.added_rules])
+    await sim.store.publish("rules")
     return _rules_body(sim.state.rules)
 
 
 @routes.delete("/rules")
 async def rules_reset(request: web.Request) -> web.Response:
     sim = sim_of(request)
-    sim.state.rules = list(sim.fixtures.rules)
+    sim.state.set_added_rules([])
+    await sim.store.publish("rules")
     return _rules_body(sim.state.rules)
 
 

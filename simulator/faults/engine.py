@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.schemas import validate
+from simulator.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,12 @@ class FaultRule:
     probability: float = 1.0
     first_n: int | None = None
     every_nth: int | None = None
+    #: the spec it was built from, its id included (what a shared store keeps)
+    spec: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    #: the counters as last read from the store (``FaultEngine.counted``), for listings
     seen: int = 0
     hits: int = 0
-    seen_by_credential: dict[str, int] = field(default_factory=dict)
     _rnd: random.Random = field(default_factory=random.Random, repr=False)
 
     def matches(self, key: RequestKey) -> bool:
@@ -63,19 +67,22 @@ class FaultRule:
             and all(want in key.fields.get(name, ()) for name, want in self.fields.items())
         )
 
-    def fire(self, key: RequestKey) -> dict[str, Any] | None:
-        """Count one matching request; the action to apply to it, or None."""
-        self.seen += 1
+    async def fire(self, key: RequestKey, store: Store) -> dict[str, Any] | None:
+        """Count one matching request (in the store: every instance counts together); the action to
+        apply to it, or None. ``probability`` draws from the seed, the rule and the request's number,
+        so the same run fires on the same requests whichever instance serves them."""
+        seen, mine = await store.fault_seen(self.id, key.credential)
         if self.sequence is not None:
-            who = key.credential or ""
-            n = self.seen_by_credential.get(who, 0)
-            self.seen_by_credential[who] = n + 1
+            n = mine - 1
             return self.sequence[n] if n < len(self.sequence) else None
-        if self.first_n is not None and self.seen > self.first_n:
+        if self.first_n is not None and seen > self.first_n:
             return None
-        if self.every_nth is not None and self.seen % self.every_nth != 0:
+        if self.every_nth is not None and seen % self.every_nth != 0:
             return None
-        if self.probability < 1.0 and self._rnd.random() >= self.probability:
+        if (
+            self.probability < 1.0
+            and random.Random(f"{self.seed}:{self.id}:{seen}").random() >= self.probability
+        ):
             return None
         return self.action
 
@@ -141,6 +148,8 @@ class FaultEngine:
             probability=float(spec.get("probability", 1.0)),
             first_n=spec.get("first_n"),
             every_nth=spec.get("every_nth"),
+            spec={**spec, "id": rid},
+            seed=self.seed,
             _rnd=random.Random(f"{self.seed}:{rid}"),
         )
 
@@ -154,6 +163,12 @@ class FaultEngine:
         self._rules.extend(built)
         return built
 
+    def load(self, specs: list[dict[str, Any]]) -> None:
+        """The rules another instance published (ids kept); new ids continue after theirs."""
+        self._rules = [self._build(s) for s in specs]
+        numbers = [int(r.id[1:]) for r in self._rules if r.id[:1] == "f" and r.id[1:].isdigit()]
+        self._next_id = max([self._next_id, *(n + 1 for n in numbers)])
+
     def clear(self) -> None:
         self._rules = []
 
@@ -162,12 +177,19 @@ class FaultEngine:
         self._rules = [r for r in self._rules if r.id != rule_id]
         return len(self._rules) != before
 
-    def pick(self, key: RequestKey) -> tuple[FaultRule, dict[str, Any]] | None:
+    async def counted(self, store: Store) -> list[FaultRule]:
+        """The rules with their ``seen`` and ``hits`` as the store counts them (every instance)."""
+        counts = await store.fault_counts([r.id for r in self._rules])
+        for r in self._rules:
+            r.seen, r.hits = counts.get(r.id, (0, 0))
+        return list(self._rules)
+
+    async def pick(self, key: RequestKey, store: Store) -> tuple[FaultRule, dict[str, Any]] | None:
         """The first rule that matches and fires for this request, with its action; its hit counted."""
         for rule in self._rules:
             if rule.matches(key):
-                action = rule.fire(key)
+                action = await rule.fire(key, store)
                 if action is not None:
-                    rule.hits += 1
+                    await store.fault_hit(rule.id)
                     return rule, action
         return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import Protocol
 
 from simulator import patterns
 from simulator.context import RequestCtx
@@ -33,6 +34,7 @@ from simulator.names import unknown_text
 from simulator.rng import Rng
 from simulator.scenarios.model import IMAGE, Face, Porn, Quality, Scenario
 from simulator.state import QueuedOutcome, State
+from simulator.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -85,30 +87,40 @@ def rule_matches(
     return True
 
 
-def take_queued(state: State, target: Target) -> Resolution | None:
+class Resolver(Protocol):
+    """What resolution reads: the scenarios and rules (``state``), the queue (``store``), the seed."""
+
+    state: State
+    store: Store
+    rng: Rng
+
+
+async def take_queued(sim: Resolver, target: Target) -> Resolution | None:
     """The queued outcome for this call, one use taken; entries this operation cannot render wait."""
-    return _take(state, target)[0]
+    return (await _take(sim, target))[0]
 
 
-def _take(state: State, target: Target) -> tuple[Resolution | None, tuple[str, ...]]:
-    skipped: list[str] = []
+async def _take(sim: Resolver, target: Target) -> tuple[Resolution | None, tuple[str, ...]]:
+    scenarios = sim.state.scenarios
 
-    def usable(q: QueuedOutcome) -> bool:
-        s = state.scenarios.get(q.scenario)
-        if s is None:
-            skipped.append(f"queued scenario {q.scenario!r} unknown: left in the queue")
-            return False
-        why = s.lacks(target.reads)
-        if why is not None:
-            skipped.append(f"queued {q.scenario!r} left in the queue for a later call: {why}")
-            return False
-        return True
+    def unusable(name: str) -> bool:
+        s = scenarios.get(name)
+        return s is None or s.lacks(target.reads) is not None
 
-    q = state.take_queued(target.vendor, target.operation, target.credential, usable)
-    notes = tuple(dict.fromkeys(skipped))
+    q, skipped = await sim.store.queue_take(target.vendor, target.operation, target.credential, unusable)
+    notes = []
+    for name in skipped:
+        s = scenarios.get(name)
+        why = s.lacks(target.reads) if s is not None else None
+        notes.append(
+            f"queued {name!r} left in the queue for a later call: {why}"
+            if why
+            else f"queued scenario {name!r} unknown: left in the queue"
+        )
+    kept = tuple(dict.fromkeys(notes))
     if q is None:
-        return None, notes
-    return Resolution(state.scenarios[q.scenario], "queued", notes, entry=q), notes
+        return None, kept
+    return Resolution(scenarios[q.scenario], "queued", kept, entry=q), kept
 
 
 def _rule_name(rule_name: str, i: int) -> str:
@@ -136,13 +148,12 @@ def standing_in(state: State, target: Target, url: str, why: str) -> Resolution 
     return None
 
 
-def resolve(state: State, rng: Rng, target: Target, content: ContentRef, *, queue: bool = True) -> Resolution:
-    """The scenario for one piece of content. ``queue=False``: the queue was consulted already."""
-    notes: tuple[str, ...] = ()
-    if queue:
-        queued, notes = _take(state, target)
-        if queued is not None:
-            return queued
+async def resolve(sim: Resolver, target: Target, content: ContentRef) -> Resolution:
+    """The scenario for one piece of content."""
+    queued, notes = await _take(sim, target)
+    if queued is not None:
+        return queued
+    state, rng = sim.state, sim.rng
     warnings: list[str] = []
     for i, rule in enumerate(state.rules):
         if rule.scenario and rule_matches(
@@ -184,9 +195,8 @@ def record(ctx: RequestCtx, res: Resolution) -> Scenario:
     return res.scenario
 
 
-def resolve_recorded(
-    state: State,
-    rng: Rng,
+async def resolve_recorded(
+    sim: Resolver,
     ctx: RequestCtx,
     vendor: str,
     operation: str,
@@ -196,7 +206,7 @@ def resolve_recorded(
     reads: str = IMAGE,
 ) -> Scenario:
     """``resolve``, with the scenario, its source, notes and warnings written to the journal entry."""
-    return record(ctx, resolve(state, rng, Target(vendor, operation, credential, reads), content))
+    return record(ctx, await resolve(sim, Target(vendor, operation, credential, reads), content))
 
 
 def default_scenario(rng: Rng, *identity: str) -> Scenario:

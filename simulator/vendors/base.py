@@ -95,7 +95,7 @@ class Vendor(ABC):
         return [op for op, r in self.operations().items() if r.kind == BUSINESS]
 
     @abstractmethod
-    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+    async def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         """The vendor's own envelope for ``err``; the one place its error bodies are built. ``ctx`` has
         the peer (``remote``) and the credential the request names (``claimed_credential``)."""
 
@@ -131,7 +131,7 @@ class Vendor(ABC):
         """The server is stopping (after in-flight requests finished): settle background work."""
         return None
 
-    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+    async def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         """The credential id a request claims, from the query and headers only (never the body);
         used by fault matching before the handler runs."""
         return None
@@ -151,7 +151,7 @@ class Vendor(ABC):
         """Vendor-specific admin calls, mounted under ``/__modsim/vendors/<name>/``."""
         return []
 
-    def balance(self, sim: Sim, cred: Credential) -> dict[str, int] | None:
+    async def balance(self, sim: Sim, cred: Credential) -> dict[str, int] | None:
         """What ``cred`` has left in this vendor's own billing, beyond the quotas every vendor shares
         (``simulator.quotas``): AI绿洲's free and paid calls. None: no billing of its own."""
         return None

@@ -44,6 +44,10 @@ def _boom(*_: Any, **__: Any) -> Any:
     raise RuntimeError("deliberately broken model")
 
 
+async def _bogus(*_: Any, **__: Any) -> Any:
+    return {"bogus": 1}
+
+
 def test_the_same_runs_pass_on_the_real_simulator(server: ThreadedServer) -> None:
     _runner(server).fuzz("itapi.picresult.get", 10)
     run_route(Sender(server), "baidu", next(r for v, r in ROUTES if r.operation == "spam"), 10)
@@ -53,7 +57,7 @@ def test_the_same_runs_pass_on_the_real_simulator(server: ThreadedServer) -> Non
 def test_schemathesis_fails_on_a_body_outside_the_schema(
     server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(itapi_models, "result", lambda *a, **k: {"bogus": 1})
+    monkeypatch.setattr(itapi_models, "result", _bogus)
     with pytest.raises(FailureGroup) as caught:
         _runner(server).fuzz("itapi.picresult.get", 10, shrink=False)
     titles = {f.title for f in caught.value.exceptions}

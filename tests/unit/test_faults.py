@@ -9,36 +9,49 @@ from jsonschema.exceptions import ValidationError
 
 from simulator import schemas
 from simulator.faults import FaultEngine, RequestKey
+from simulator.state import Journal, OutcomeQueue
+from simulator.store.memory import MemoryStore
 
 ERR = {"type": "error", "code": 18}
 AUDIT = RequestKey("baidu", "face_audit", "key-1")
 TOKEN = RequestKey("baidu", "token", None)
 
 
+#: each engine's counters live in a store (the process's, or one shared by every instance)
+_STORES: dict[int, MemoryStore] = {}
+
+
 def engine(*specs: dict[str, Any], seed: int = 0) -> FaultEngine:
     e = FaultEngine(seed)
     e.replace(list(specs))
+    _STORES[id(e)] = MemoryStore(Journal(10), OutcomeQueue())
     return e
 
 
-def picks(e: FaultEngine, n: int, key: RequestKey = AUDIT) -> list[str | None]:
+async def pick(e: FaultEngine, key: RequestKey) -> Any:
+    return await e.pick(key, _STORES[id(e)])
+
+
+async def picks(e: FaultEngine, n: int, key: RequestKey = AUDIT) -> list[str | None]:
+    """``n`` requests; then the rules' counters as the store has them (``e.rules``)."""
     out = []
     for _ in range(n):
-        picked = e.pick(key)
+        picked = await pick(e, key)
         out.append(picked[0].id if picked else None)
+    await e.counted(_STORES[id(e)])
     return out
 
 
-def test_first_match_wins_and_only_it_counts() -> None:
+async def test_first_match_wins_and_only_it_counts() -> None:
     e = engine({"id": "a", "action": ERR}, {"id": "b", "action": ERR})
-    assert picks(e, 3) == ["a", "a", "a"]
+    assert await picks(e, 3) == ["a", "a", "a"]
     a, b = e.rules
     assert (a.seen, a.hits, b.seen, b.hits) == (3, 3, 0, 0)
 
 
-def test_a_matching_rule_that_does_not_fire_lets_later_rules_try() -> None:
+async def test_a_matching_rule_that_does_not_fire_lets_later_rules_try() -> None:
     e = engine({"id": "once", "first_n": 1, "action": ERR}, {"id": "always", "action": ERR})
-    assert picks(e, 3) == ["once", "always", "always"]
+    assert await picks(e, 3) == ["once", "always", "always"]
     once, always = e.rules
     assert (once.seen, once.hits) == (3, 1)
     assert (always.seen, always.hits) == (2, 2)
@@ -56,60 +69,60 @@ def test_a_matching_rule_that_does_not_fire_lets_later_rules_try() -> None:
         ({"credential": "key-2"}, False, False),
     ],
 )
-def test_omitted_fields_are_wildcards(fields: dict[str, str], audit: bool, token: bool) -> None:
+async def test_omitted_fields_are_wildcards(fields: dict[str, str], audit: bool, token: bool) -> None:
     e = engine({"id": "r", "action": ERR, **fields})
-    assert (e.pick(AUDIT) is not None, e.pick(TOKEN) is not None) == (audit, token)
+    assert (await pick(e, AUDIT) is not None, await pick(e, TOKEN) is not None) == (audit, token)
 
 
-def test_requests_a_rule_does_not_match_leave_its_counters_alone() -> None:
+async def test_requests_a_rule_does_not_match_leave_its_counters_alone() -> None:
     e = engine({"id": "r", "operation": "token", "first_n": 1, "action": ERR})
-    assert picks(e, 3, AUDIT) == [None, None, None]
+    assert await picks(e, 3, AUDIT) == [None, None, None]
     [r] = e.rules
     assert (r.seen, r.hits) == (0, 0)
-    assert picks(e, 2, TOKEN) == ["r", None]
+    assert await picks(e, 2, TOKEN) == ["r", None]
 
 
-def test_first_n() -> None:
+async def test_first_n() -> None:
     e = engine({"id": "r", "first_n": 2, "action": ERR})
-    assert picks(e, 5) == ["r", "r", None, None, None]
+    assert await picks(e, 5) == ["r", "r", None, None, None]
     [r] = e.rules
     assert (r.seen, r.hits) == (5, 2)
 
 
-def test_every_nth() -> None:
+async def test_every_nth() -> None:
     e = engine({"id": "r", "every_nth": 3, "action": ERR})
-    assert picks(e, 9) == [None, None, "r"] * 3
+    assert await picks(e, 9) == [None, None, "r"] * 3
     [r] = e.rules
     assert (r.seen, r.hits) == (9, 3)
 
 
-def test_first_n_and_every_nth_together() -> None:
+async def test_first_n_and_every_nth_together() -> None:
     e = engine({"id": "r", "first_n": 4, "every_nth": 2, "action": ERR})
-    assert picks(e, 8) == [None, "r", None, "r", None, None, None, None]
+    assert await picks(e, 8) == [None, "r", None, "r", None, None, None, None]
 
 
-def test_probability_is_reproducible_with_the_same_seed() -> None:
+async def test_probability_is_reproducible_with_the_same_seed() -> None:
     spec = {"id": "p", "probability": 0.5, "action": ERR}
-    run = picks(engine(spec, seed=7), 200)
-    assert picks(engine(spec, seed=7), 200) == run
+    run = await picks(engine(spec, seed=7), 200)
+    assert await picks(engine(spec, seed=7), 200) == run
     fired = sum(x is not None for x in run)
     assert 60 < fired < 140  # a fair coin, roughly
-    assert picks(engine(spec, seed=8), 200) != run
+    assert await picks(engine(spec, seed=8), 200) != run
     # the source is per rule (seed and id): another rule's draws do not shift it
     audit_only = {**spec, "operation": "face_audit"}
     other = engine({"id": "q", "operation": "token", "probability": 0.5, "action": ERR}, audit_only, seed=7)
     interleaved = []
     for _ in range(200):
-        other.pick(TOKEN)
-        picked = other.pick(AUDIT)
+        await pick(other, TOKEN)
+        picked = await pick(other, AUDIT)
         interleaved.append(picked[0].id if picked else None)
     assert interleaved == run
 
 
 @pytest.mark.parametrize(("probability", "fires"), [(0.0, 0), (1.0, 50)])
-def test_probability_bounds(probability: float, fires: int) -> None:
+async def test_probability_bounds(probability: float, fires: int) -> None:
     e = engine({"id": "r", "probability": probability, "action": ERR})
-    assert sum(x is not None for x in picks(e, 50)) == fires
+    assert sum(x is not None for x in await picks(e, 50)) == fires
     [r] = e.rules
     assert (r.seen, r.hits) == (50, fires)
 
@@ -164,7 +177,7 @@ def test_bad_specs_are_rejected_by_the_schema(spec: dict[str, Any]) -> None:
     assert [r.id for r in e.rules] == ["keep"]
 
 
-def test_replace_append_delete_clear() -> None:
+async def test_replace_append_delete_clear() -> None:
     e = engine({"id": "a", "action": ERR})
     e.append([{"id": "b", "action": ERR}, {"id": "c", "action": ERR}])
     assert [r.id for r in e.rules] == ["a", "b", "c"]
@@ -176,7 +189,7 @@ def test_replace_append_delete_clear() -> None:
     assert e.delete("nope") is False
     assert [r.id for r in e.rules] == ["e"]
     e.clear()
-    assert e.rules == [] and e.pick(AUDIT) is None
+    assert e.rules == [] and await pick(e, AUDIT) is None
 
 
 def test_rules_is_a_copy() -> None:
@@ -185,8 +198,9 @@ def test_rules_is_a_copy() -> None:
     assert [r.id for r in e.rules] == ["a"]
 
 
-def test_counters_start_fresh_for_replaced_rules() -> None:
+async def test_counters_start_fresh_for_replaced_rules() -> None:
     e = engine({"id": "a", "first_n": 1, "action": ERR})
-    assert picks(e, 2) == ["a", None]
+    assert await picks(e, 2) == ["a", None]
     e.replace([{"id": "a", "first_n": 1, "action": ERR}])
-    assert picks(e, 2) == ["a", None]
+    await _STORES[id(e)].fault_forget()  # what the admin API does when it replaces the rules
+    assert await picks(e, 2) == ["a", None]

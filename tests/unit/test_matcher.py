@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import pytest
 
@@ -21,6 +22,7 @@ from simulator.scenarios.matcher import (
 )
 from simulator.scenarios.model import TEXT, Scenario
 from simulator.state import QueuedOutcome, State
+from simulator.store.memory import MemoryStore
 
 SHA = hashlib.sha256(b"some image").hexdigest()
 OTHER_SHA = hashlib.sha256(b"another image").hexdigest()
@@ -34,36 +36,49 @@ def make_state(
     return State(fixtures, journal_size=10)
 
 
-def res(state: State, content: ContentRef = CONTENT, **kw: str | None) -> tuple[str, str, str]:
+@dataclass
+class Resolving:
+    """What resolution reads (``matcher.Resolver``): the state, a store around its queue, a seed."""
+
+    state: State
+    store: MemoryStore
+    rng: Rng
+
+
+def on(state: State, seed: int = 0) -> Resolving:
+    return Resolving(state, MemoryStore(state.journal, state.queue), Rng(seed))
+
+
+async def res(state: State, content: ContentRef = CONTENT, **kw: str | None) -> tuple[str, str, str]:
     args = {"vendor": "baidu", "operation": "face_audit", "credential": "key-1", **kw}
     target = Target(args["vendor"], args["operation"], args["credential"])  # type: ignore[arg-type]
-    r = resolve(state, Rng(0), target, content)
+    r = await resolve(on(state), target, content)
     return r.scenario.name, r.source, "; ".join(r.notes + r.warnings)
 
 
 # --- priority ---------------------------------------------------------------------------------------
 
 
-def test_priority_queued_then_rule_then_marker_then_default() -> None:
+async def test_priority_queued_then_rule_then_marker_then_default() -> None:
     state = make_state(ScenarioRule(match={"sha256": SHA}, scenario="ruled", name="by-hash"))
     state.queue.append(QueuedOutcome(scenario="queued", remaining=1))
 
-    assert res(state)[:2] == ("queued", "queued")
+    assert (await res(state))[:2] == ("queued", "queued")
     # the queue entry is used up: the rule wins over the marker
     assert state.queue == []
-    assert res(state)[:2] == ("ruled", "rule:by-hash")
+    assert (await res(state))[:2] == ("ruled", "rule:by-hash")
     # without rules the marker decides
     state.rules = []
-    assert res(state)[:2] == ("marked", "marker")
+    assert (await res(state))[:2] == ("marked", "marker")
     # nothing at all: the deterministic default
-    name, source, note = res(state, ContentRef(sha256=SHA))
+    name, source, note = await res(state, ContentRef(sha256=SHA))
     assert (name, source, note) == ("default", "default", "")
 
 
-def test_queued_outcome_serves_exactly_count_calls_then_falls_through() -> None:
+async def test_queued_outcome_serves_exactly_count_calls_then_falls_through() -> None:
     state = make_state()
     state.queue.append(QueuedOutcome(scenario="queued", remaining=3))
-    assert [res(state)[0] for _ in range(5)] == ["queued"] * 3 + ["marked"] * 2
+    assert [(await res(state))[0] for _ in range(5)] == ["queued"] * 3 + ["marked"] * 2
 
 
 @pytest.mark.parametrize(
@@ -77,25 +92,25 @@ def test_queued_outcome_serves_exactly_count_calls_then_falls_through() -> None:
         ("credential", "key-2", False),
     ],
 )
-def test_queued_outcome_filters(field: str, value: str, applies: bool) -> None:
+async def test_queued_outcome_filters(field: str, value: str, applies: bool) -> None:
     state = make_state()
     state.queue.append(QueuedOutcome(scenario="queued", **{field: value}))  # type: ignore[arg-type]
-    assert res(state)[0] == ("queued" if applies else "marked")
+    assert (await res(state))[0] == ("queued" if applies else "marked")
     assert (state.queue == []) is applies  # a non-matching call does not consume it
 
 
-def test_first_matching_rule_wins_and_unnamed_rules_are_reported_by_index() -> None:
+async def test_first_matching_rule_wins_and_unnamed_rules_are_reported_by_index() -> None:
     state = make_state(
         ScenarioRule(match={"sha256": OTHER_SHA}, scenario="other"),
         ScenarioRule(match={"vendor": "baidu"}, scenario="ruled"),
         ScenarioRule(match={"vendor": "baidu"}, scenario="other", name="later"),
     )
-    assert res(state)[:2] == ("ruled", "rule:1")
+    assert (await res(state))[:2] == ("ruled", "rule:1")
 
 
-def test_rules_without_scenario_are_download_rules_and_do_not_resolve() -> None:
+async def test_rules_without_scenario_are_download_rules_and_do_not_resolve() -> None:
     state = make_state(ScenarioRule(match={"url": "https://img.example/*"}, download="timeout"))
-    assert res(state)[:2] == ("marked", "marker")
+    assert (await res(state))[:2] == ("marked", "marker")
 
 
 # --- rule fields ------------------------------------------------------------------------------------
@@ -126,10 +141,10 @@ def test_rules_without_scenario_are_download_rules_and_do_not_resolve() -> None:
         ({"credential": "key-1", "url": "*.gif"}, False),
     ],
 )
-def test_rule_fields(match: dict[str, str], expected: bool) -> None:
+async def test_rule_fields(match: dict[str, str], expected: bool) -> None:
     assert rule_matches(match, "baidu", "face_audit", "key-1", CONTENT) is expected
     state = make_state(ScenarioRule(match=match, scenario="ruled", name="r"))
-    assert (res(state)[1] == "rule:r") is expected
+    assert ((await res(state))[1] == "rule:r") is expected
 
 
 @pytest.mark.parametrize("field", ["url", "text"])
@@ -145,19 +160,19 @@ def test_credential_rule_does_not_match_an_anonymous_call() -> None:
 # --- unknown scenario names -------------------------------------------------------------------------
 
 
-def test_unknown_names_fall_through_with_notes() -> None:
+async def test_unknown_names_fall_through_with_notes() -> None:
     state = make_state(
         ScenarioRule(match={"vendor": "baidu"}, scenario="ghost-rule", name="bad"),
         ScenarioRule(match={"vendor": "baidu"}, scenario="ruled", name="good"),
     )
     state.queue.append(QueuedOutcome(scenario="ghost-queued"))
     # queued and the first rule are unknown: the next rule decides (no note then: it matched)
-    assert res(state)[:2] == ("ruled", "rule:good")
+    assert (await res(state))[:2] == ("ruled", "rule:good")
 
     state.rules = [ScenarioRule(match={"vendor": "baidu"}, scenario="ghost-rule", name="bad")]
     state.queue.append(QueuedOutcome(scenario="ghost-queued"))
     ghost_marker = ContentRef(sha256=SHA, marker="ghost-marker")
-    r = resolve(state, Rng(0), Target("baidu", "face_audit", "key-1"), ghost_marker)
+    r = await resolve(on(state), Target("baidu", "face_audit", "key-1"), ghost_marker)
     assert (r.scenario.name, r.source) == ("default", "default")
     assert r.notes == ("queued scenario 'ghost-queued' unknown: left in the queue",)
     assert r.warnings == (
@@ -166,12 +181,12 @@ def test_unknown_names_fall_through_with_notes() -> None:
     )
 
 
-def test_resolve_recorded_writes_the_journal_facts() -> None:
+async def test_resolve_recorded_writes_the_journal_facts() -> None:
     state = make_state()
     ctx = RequestCtx(request_id="0" * 32, started=0.0, method="POST", path="/", query="", remote=None)
     unknown = ContentRef(sha256=SHA, marker="ghost")
-    scenario = resolve_recorded(state, Rng(0), ctx, "baidu", "face_audit", None, CONTENT)
-    again = resolve_recorded(state, Rng(0), ctx, "baidu", "face_audit", None, unknown)
+    scenario = await resolve_recorded(on(state), ctx, "baidu", "face_audit", None, CONTENT)
+    again = await resolve_recorded(on(state), ctx, "baidu", "face_audit", None, unknown)
     assert (scenario.name, again.name) == ("marked", "default")
     assert ctx.scenario == ["marked", "default"]
     assert ctx.scenario_source == ["marker", "default"]
@@ -180,9 +195,9 @@ def test_resolve_recorded_writes_the_journal_facts() -> None:
     ]
 
 
-def test_marker_close_to_a_known_name_suggests_it() -> None:
+async def test_marker_close_to_a_known_name_suggests_it() -> None:
     state = make_state(names=("porn", "sexy", "clean_avatar"))
-    name, source, note = res(state, ContentRef(sha256=SHA, marker="prn"))
+    name, source, note = await res(state, ContentRef(sha256=SHA, marker="prn"))
     assert (name, source) == ("default", "default")
     assert note == "marker in the content names an unknown scenario 'prn'; closest: porn"
 
@@ -203,11 +218,11 @@ def text_state(*rules: ScenarioRule) -> State:
     return State(fixtures, journal_size=10)
 
 
-def test_a_text_operation_leaves_an_image_only_queue_entry_for_a_later_call() -> None:
+async def test_a_text_operation_leaves_an_image_only_queue_entry_for_a_later_call() -> None:
     state = text_state()
     state.queue.append(QueuedOutcome(scenario="picture"))
     state.queue.append(QueuedOutcome(scenario="words"))
-    got = take_queued(state, TEXT_TARGET)
+    got = await take_queued(on(state), TEXT_TARGET)
     assert got is not None and got.scenario.name == "words" and got.source == "queued"
     assert got.notes == (
         "queued 'picture' left in the queue for a later call: "
@@ -215,24 +230,24 @@ def test_a_text_operation_leaves_an_image_only_queue_entry_for_a_later_call() ->
     )
     assert [q.scenario for q in state.queue] == ["picture"]
     # an image operation takes it
-    image = take_queued(state, Target("showapi", "2054-1", "100001"))
+    image = await take_queued(on(state), Target("showapi", "2054-1", "100001"))
     assert image is not None and image.scenario.name == "picture"
     assert state.queue == []
 
 
-def test_a_rule_reaching_an_operation_that_cannot_render_it_warns_and_the_content_decides() -> None:
+async def test_a_rule_reaching_an_operation_that_cannot_render_it_warns_and_the_content_decides() -> None:
     state = text_state(ScenarioRule(match={"vendor": "showapi"}, scenario="picture", name="broad"))
-    r = resolve(state, Rng(0), TEXT_TARGET, ContentRef(sha256=SHA, text="hello"))
+    r = await resolve(on(state), TEXT_TARGET, ContentRef(sha256=SHA, text="hello"))
     assert (r.scenario.name, r.source) == ("default", "default")
     assert r.warnings == (
         "rule:broad reaches showapi 2054-3, which cannot render it: "
         "scenario 'picture' has no text (neither text lines nor text_hits)",
     )
     # the same rule on an image operation applies without a warning
-    image = resolve(state, Rng(0), Target("showapi", "2054-1", None), ContentRef(sha256=SHA))
+    image = await resolve(on(state), Target("showapi", "2054-1", None), ContentRef(sha256=SHA))
     assert (image.scenario.name, image.source, image.warnings) == ("picture", "rule:broad", ())
     # the text's own marker still decides after such a warning
-    marked = resolve(state, Rng(0), TEXT_TARGET, ContentRef(sha256=SHA, text="x", marker="words"))
+    marked = await resolve(on(state), TEXT_TARGET, ContentRef(sha256=SHA, text="x", marker="words"))
     assert (marked.scenario.name, marked.source) == ("words", "marker")
 
 
@@ -253,12 +268,12 @@ def test_a_rule_stands_in_for_a_url_that_cannot_be_loaded_but_not_a_hash_rule() 
     assert standing_in(state, target, "https://elsewhere.example/x.jpg", "failed") is None
 
 
-def test_give_back_restores_a_used_up_entry() -> None:
+async def test_give_back_restores_a_used_up_entry() -> None:
     state = make_state()
     state.queue.append(QueuedOutcome(scenario="queued", remaining=1))
-    got = take_queued(state, Target("baidu", "face_audit", None))
+    got = await take_queued(on(state), Target("baidu", "face_audit", None))
     assert got is not None and got.entry is not None and state.queue == []
-    state.give_back(got.entry)
+    await on(state).store.queue_give_back(got.entry)
     assert [(q.scenario, q.remaining) for q in state.queue] == [("queued", 1)]
 
 
@@ -276,12 +291,12 @@ def test_default_is_deterministic_per_content_and_seed() -> None:
     assert default_scenario(rng, SHA) == a
 
 
-def test_default_through_resolve_uses_every_identity_part() -> None:
+async def test_default_through_resolve_uses_every_identity_part() -> None:
     state = make_state()
     target = Target("baidu", "face_audit", None)
-    base = resolve(state, Rng(0), target, ContentRef(sha256=SHA)).scenario
-    with_url = resolve(state, Rng(0), target, ContentRef(sha256=SHA, url="u")).scenario
-    again = resolve(state, Rng(0), target, ContentRef(sha256=SHA)).scenario
+    base = (await resolve(on(state), target, ContentRef(sha256=SHA))).scenario
+    with_url = (await resolve(on(state), target, ContentRef(sha256=SHA, url="u"))).scenario
+    again = (await resolve(on(state), target, ContentRef(sha256=SHA))).scenario
     assert base == again
     assert base != with_url
 

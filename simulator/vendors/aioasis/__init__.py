@@ -48,11 +48,11 @@ class AioasisVendor(Vendor):
                 raise ValueError(f"aioasis credential {cred.id!r} attrs: " + "; ".join(problems[:5]))
         sim.state.vendor_state(self.name)["settings"] = models.AioasisSettings.from_dict(section)
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+    async def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         """Gateway errors: the Wanxiang error envelope with the caller's unchanged ``remain`` and a fresh
         ``requestId``. A Baidu error that reaches here (the handler normally catches them) is passed
         through as the gateway does: code "10000" with Baidu's error object as ``result``."""
-        remain = models.current_remain(sim, operation, ctx.claimed_credential)
+        remain = await models.current_remain(sim, operation, ctx.claimed_credential)
         if isinstance(err, BaiduError):
             return response(success_body(models.passthrough(sim, err), charge=False, remain=remain))
         gw = err if isinstance(err, AioasisError) else AioasisError(INTERNAL)
@@ -71,7 +71,7 @@ class AioasisVendor(Vendor):
     def oversize_error(self, operation: str) -> VendorError:
         return AioasisError("10090")
 
-    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+    async def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         from simulator.vendors.aioasis.handlers import claimed_appkey
 
         return claimed_appkey(request)
@@ -91,14 +91,16 @@ class AioasisVendor(Vendor):
             return "aioasis/touxiangshenhe.upstream_error"
         return "aioasis/touxiangshenhe.free"
 
-    def balance(self, sim: Sim, cred: Credential) -> dict[str, int] | None:
+    async def balance(self, sim: Sim, cred: Credential) -> dict[str, int] | None:
         """Free trial calls and paid calls left (``models.left``)."""
-        free, paid = models.left(sim, cred)
+        free, paid = await models.left(sim, cred)
         return {"free": free, "paid": paid}
 
     def demo_credentials(self, sim: Sim) -> list[dict[str, Any]]:
+        """What each appkey's account holds (``remain``: its free and paid calls; what is left of them
+        is in the store: ``balance``, the dashboard's quotas)."""
         return [
-            {"appkey": c.id, **c.attrs, "remain": models.remain_of(sim, c)}
+            {"appkey": c.id, **c.attrs, "remain": models.full_balance(c)}
             for c in sim.state.credentials.all(self.name)
         ]
 

@@ -12,8 +12,11 @@ Billing (our reading of the seed's "API 免费3次" and the Wanxiang captures):
   msg 查询成功 and Baidu's error object as ``result``, and uses nothing (not billed, not counted
   against the daily limit);
 - gateway errors use nothing either and report the unchanged balance.
-Counters live in ``sim.state`` (``vendor_state("aioasis")["usage"]`` and ``sim.state.quotas`` for
-the daily count on the simulator clock, UTC+8 days), so ``POST /__modsim/reset`` restores them.
+Counters live in the store, shared by every instance: the free and paid calls used are the pools
+``free`` and ``paid`` of space ``aioasis``, key the appkey (``Store.take_from`` at billing time, so
+exactly ``free`` free answers are given however many calls race for them), and the daily count is
+``Store.consume`` (checked and counted before the upstream call, given back when the call is not
+billed after all; on the simulator clock, UTC+8 days). ``POST /__modsim/reset`` restores them.
 """
 
 from __future__ import annotations
@@ -102,12 +105,6 @@ class Account:
         )
 
 
-@dataclass
-class Usage:
-    free_used: int = 0
-    paid_used: int = 0
-
-
 @dataclass(frozen=True)
 class Outcome:
     """A ``code`` "10000" answer: ``result`` is Baidu's body (or its error object), ``charge`` whether
@@ -118,29 +115,38 @@ class Outcome:
     remain: int
 
 
-def usage(sim: Sim, appkey: str) -> Usage:
-    bag: dict[str, Usage] = sim.state.vendor_state(VENDOR).setdefault("usage", {})
-    return bag.setdefault(appkey, Usage())
+def _pools(acct: Account) -> list[tuple[str, int]]:
+    """The pools a call is taken from, in order: free trial calls first."""
+    return [("free", acct.free), ("paid", acct.paid)]
 
 
-def left(sim: Sim, cred: Credential) -> tuple[int, int]:
+def _left(acct: Account, used: dict[str, int]) -> tuple[int, int]:
+    return max(0, acct.free - used.get("free", 0)), max(0, acct.paid - used.get("paid", 0))
+
+
+def full_balance(cred: Credential) -> int:
+    """The free and paid calls the account holds (none used yet)."""
+    acct = Account.of(cred)
+    return acct.free + acct.paid
+
+
+async def left(sim: Sim, cred: Credential) -> tuple[int, int]:
     """(free, paid) calls left."""
-    acct, u = Account.of(cred), usage(sim, cred.id)
-    return max(0, acct.free - u.free_used), max(0, acct.paid - u.paid_used)
+    return _left(Account.of(cred), await sim.store.pool_usage(VENDOR, cred.id))
 
 
-def remain_of(sim: Sim, cred: Credential) -> int:
-    free, paid = left(sim, cred)
+async def remain_of(sim: Sim, cred: Credential) -> int:
+    free, paid = await left(sim, cred)
     return free + paid
 
 
-def current_remain(sim: Sim, operation: str, appkey: str | None) -> int:
+async def current_remain(sim: Sim, operation: str, appkey: str | None) -> int:
     """``remain`` for an error envelope: the balance of the appkey the request names, 0 when it names
     none, an unknown one, or a path that is no API (10003: no data package there)."""
     if operation != OPERATION or not appkey:
         return 0
     cred = sim.state.credentials.get(VENDOR, appkey)
-    return remain_of(sim, cred) if cred is not None else 0
+    return await remain_of(sim, cred) if cred is not None else 0
 
 
 def authenticate(sim: Sim, ctx: RequestCtx, appkey: str) -> Credential:
@@ -161,31 +167,34 @@ def authenticate(sim: Sim, ctx: RequestCtx, appkey: str) -> Credential:
     return cred
 
 
-def _check_balance(sim: Sim, ctx: RequestCtx, cred: Credential) -> None:
-    """10040 (daily limit reached, on the simulator clock) then 10010 (no free or paid call left)."""
-    acct = Account.of(cred)
-    if acct.daily is not None:
-        broken = sim.state.quotas.check(VENDOR, cred.id, {"daily": acct.daily}, sim.clock.now())
-        if broken == "daily":
-            ctx.note(f"daily limit {acct.daily} reached (attrs.quota.daily)")
-            raise AioasisError("10040")
-    if remain_of(sim, cred) == 0:
-        ctx.note(f"no calls left: free {acct.free} and paid {acct.paid} all used")
-        raise AioasisError("10010")
+def _no_calls_left(ctx: RequestCtx, acct: Account) -> AioasisError:
+    ctx.note(f"no calls left: free {acct.free} and paid {acct.paid} all used")
+    return AioasisError("10010")
 
 
-def _bill(sim: Sim, ctx: RequestCtx, cred: Credential) -> bool:
-    """Use one call (free first); True when it was a paid one. Re-checks first: with no await in
-    between, a concurrent call can never take the balance below zero."""
-    _check_balance(sim, ctx, cred)
-    free, _ = left(sim, cred)
-    u = usage(sim, cred.id)
-    if free:
-        u.free_used += 1
-    else:
-        u.paid_used += 1
-    sim.state.quotas.consume(VENDOR, cred.id, sim.clock.now())
-    return not free
+async def _take_day(sim: Sim, ctx: RequestCtx, cred: Credential, acct: Account) -> bool:
+    """10040 when the daily limit is reached (on the simulator clock); else this call is counted
+    against the day (True; counted too without a daily limit: the dashboard shows every key's calls)."""
+    limits = {"daily": acct.daily} if acct.daily is not None else {}
+    if await sim.store.consume(VENDOR, cred.id, limits, sim.clock.now()) is not None:
+        ctx.note(f"daily limit {acct.daily} reached (attrs.quota.daily)")
+        raise AioasisError("10040")
+    return True
+
+
+async def _check_balance(sim: Sim, ctx: RequestCtx, acct: Account, appkey: str) -> None:
+    """10010 when no free or paid call is left (before the upstream call; billing takes one)."""
+    if sum(_left(acct, await sim.store.pool_usage(VENDOR, appkey))) == 0:
+        raise _no_calls_left(ctx, acct)
+
+
+async def _bill(sim: Sim, ctx: RequestCtx, acct: Account, appkey: str) -> bool:
+    """Use one call (free first, atomically: never below zero, whatever the instances); True when it
+    was a paid one. 10010 when none is left by now (concurrent calls took the last ones)."""
+    pool = await sim.store.take_from(VENDOR, appkey, _pools(acct))
+    if pool is None:
+        raise _no_calls_left(ctx, acct)
+    return pool == "paid"
 
 
 def upstream_params(params: dict[str, str], settings: AioasisSettings) -> dict[str, str]:
@@ -207,21 +216,34 @@ async def touxiangshenhe(
     """Daily limit, balance, then Baidu's face_audit (scenario rules see vendor "aioasis", operation
     "touxiangshenhe" and the appkey). ``undecodable``: why the parameters were not UTF-8; the
     upstream then answers 282002 (input encoding error), passed through like any upstream error."""
-    _check_balance(sim, ctx, cred)
+    acct = Account.of(cred)
+    day_taken = await _take_day(sim, ctx, cred, acct)
+    billed = False
     try:
-        if undecodable is not None:
-            ctx.note(f"parameters are not UTF-8 ({undecodable}); forwarded, Baidu answers 282002")
-            raise BaiduError(282002)
-        body = await baidu.face_audit(
-            sim, ctx, cred.id, upstream_params(params, settings_of(sim)), vendor=VENDOR, operation=OPERATION
-        )
-    except BaiduError as err:
-        ctx.vendor_code = SUCCESS
-        ctx.note(f"upstream face_audit answered {err.code} {err.message!r}: passed through, not billed")
-        return Outcome(passthrough(sim, err), charge=False, remain=remain_of(sim, cred))
-    charge = _bill(sim, ctx, cred)
+        await _check_balance(sim, ctx, acct, cred.id)
+        try:
+            if undecodable is not None:
+                ctx.note(f"parameters are not UTF-8 ({undecodable}); forwarded, Baidu answers 282002")
+                raise BaiduError(282002)
+            body = await baidu.face_audit(
+                sim,
+                ctx,
+                cred.id,
+                upstream_params(params, settings_of(sim)),
+                vendor=VENDOR,
+                operation=OPERATION,
+            )
+        except BaiduError as err:
+            ctx.vendor_code = SUCCESS
+            ctx.note(f"upstream face_audit answered {err.code} {err.message!r}: passed through, not billed")
+            return Outcome(passthrough(sim, err), charge=False, remain=await remain_of(sim, cred))
+        charge = await _bill(sim, ctx, acct, cred.id)
+        billed = True
+    finally:
+        if day_taken and not billed:  # not billed after all: not counted against the day either
+            await sim.store.refund(VENDOR, cred.id, sim.clock.now())
     ctx.vendor_code = SUCCESS
-    return Outcome(body, charge=charge, remain=remain_of(sim, cred))
+    return Outcome(body, charge=charge, remain=await remain_of(sim, cred))
 
 
 def passthrough(sim: Sim, err: BaiduError) -> dict[str, Any]:

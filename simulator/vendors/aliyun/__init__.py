@@ -4,7 +4,6 @@ credentials, on Green's real paths under ``/green/``."""
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -66,7 +65,7 @@ class AliyunVendor(Vendor):
 
         await cancel_pending(sim)
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+    async def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         """Whoever raised the error (the gateway, Green, a fault rule, an unexpected exception), the
         answer's RequestId is the journal's request id and HostId the Host the client called."""
         from simulator.vendors.aliyun.handlers import wants_xml_from
@@ -113,7 +112,7 @@ class AliyunVendor(Vendor):
 
         return settings_of(sim).limits.sync_timeout_s, GreenError(581)
 
-    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+    async def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         auth = request.headers.get("Authorization", "").strip()
         scheme, _, rest = auth.partition(" ")
         if scheme == "acs":
@@ -151,7 +150,7 @@ class AliyunVendor(Vendor):
 
 async def _list_tasks(request: web.Request) -> web.Response:
     from simulator.keys import sim_of
-    from simulator.vendors.aliyun.scan import task_store
+    from simulator.vendors.aliyun.scan import task_table
 
     sim = sim_of(request)
     now = sim.clock.now()
@@ -159,14 +158,14 @@ async def _list_tasks(request: web.Request) -> web.Response:
         {
             "tasks": [
                 {
-                    "taskId": t.task_id,
-                    "uid": t.uid,
-                    "age_s": round(now - t.created, 3),
-                    "polls": t.polls,
-                    "notified": t.notified,
-                    "code": t.result.get("code"),
+                    "taskId": t["taskId"],
+                    "uid": t["uid"],
+                    "age_s": round(now - t["created"], 3),
+                    "polls": t["polls"],
+                    "notified": t["notified"],
+                    "code": t["result"].get("code"),
                 }
-                for t in task_store(sim).values()
+                for t in await task_table(sim).values()
             ]
         }
     )
@@ -186,30 +185,27 @@ async def _face_library(request: web.Request) -> web.Response:
         raise AdminError(400, "invalid_request", "limit must be an integer") from exc
     if limit < 1:
         raise AdminError(400, "invalid_request", "limit must be at least 1")
-    limit = min(limit, settings_of(sim).limits.max_persons)
-    only = request.query.get("uid")
-    libs = libraries(sim)
-    return web.json_response(
-        {
-            uid: {
-                "groupIds": list(lib.groups),
-                "persons_total": len(lib.persons),
-                "persons": [
-                    {
-                        "personId": p.person_id,
-                        "name": p.name,
-                        "groupIds": list(p.groups),
-                        "faces": [
-                            {"faceId": f.face_id, "url": f.url, "sha256": f.sha256} for f in p.faces.values()
-                        ],
-                    }
-                    for p in islice(lib.persons.values(), limit)
-                ],
-            }
-            for uid, lib in libs.items()
-            if only is None or uid == only
+    limits = settings_of(sim).limits
+    limit = min(limit, limits.max_persons)
+    out: dict[str, Any] = {}
+    for lib in await libraries(sim, limits, request.query.get("uid")):
+        out[lib.uid] = {
+            "groupIds": await lib.group_ids(),
+            "persons_total": await lib.persons.count(),
+            "persons": [
+                {
+                    "personId": p["personId"],
+                    "name": p["name"],
+                    "groupIds": list(p["groups"]),
+                    "faces": [
+                        {"faceId": fid, "url": f["url"], "sha256": f["sha256"]}
+                        for fid, f in p["faces"].items()
+                    ],
+                }
+                for p in await lib.persons.values(limit)
+            ],
         }
-    )
+    return web.json_response(out)
 
 
 __all__ = ["AliyunVendor"]

@@ -5,7 +5,13 @@ Sent in the background right after the asyncscan answer, only to hosts on
 ``vendors.aliyun.callback.allowlist`` (loopback by default) or ``Settings.fetch_allowlist``; a
 non-200 answer or a connection failure is retried ``callback.retries`` times, ``retry_interval_s``
 real seconds apart. Each attempt (and a refusal) is a journal entry of its own, operation
-``callback``. The first attempt marks the task finished, so polls agree with what was pushed.
+``callback``. The first attempt marks the task finished (``notified`` in the store's task table, so
+polls on any instance agree with what was pushed).
+
+Delivery stays with the instance that accepted the asyncscan: only that instance schedules the
+callback, so each is delivered once however many instances share the store (and is lost if that
+instance stops first: then it is journalled as not sent). The running deliveries are this process's
+own (``vendor_state("aliyun")["callbacks"]``, for ``callback.max_pending`` and shutdown).
 
 Through ``simulator.outbound``, whatever the allowlists say: never to the simulator's own listeners
 (its HTTP and proxy ports, under any name that resolves to this host), never to loopback for an
@@ -26,8 +32,9 @@ import aiohttp
 
 from simulator import outbound
 from simulator.outbound import host_allowed
+from simulator.store import Record
 from simulator.vendors.aliyun.policy import CallbackSettings
-from simulator.vendors.aliyun.scan import CallbackJob, task_store
+from simulator.vendors.aliyun.scan import CallbackJob, task_table
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -61,7 +68,7 @@ def _journal(
     }
     if error:
         entry["error"] = error
-    sim.state.journal.add(entry)
+    sim.store.journal_add(entry)
 
 
 def schedule(sim: Sim, jobs: list[CallbackJob], cs: CallbackSettings, requester: str | None) -> None:
@@ -99,9 +106,7 @@ async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings, requester: s
         )
         return
     form = {"checksum": checksum(job.uid, job.seed, job.content), "content": job.content}
-    task = task_store(sim).get(job.task_id)
-    if task is not None:
-        task.notified = True
+    await task_table(sim).update(job.task_id, _notified)
     attempts = cs.retries + 1
     try:
         await _attempts(sim, job, cs, form, attempts, outbound.Guard(allowed, requester))
@@ -109,6 +114,11 @@ async def deliver(sim: Sim, job: CallbackJob, cs: CallbackSettings, requester: s
         _journal(sim, job, None, [f"callback for task {job.task_id} not sent: the simulator is shutting down"],
                  started, error="cancelled at shutdown")  # fmt: skip
         raise
+
+
+def _notified(task: Record) -> Record:
+    task["notified"] = True
+    return task
 
 
 async def cancel_pending(sim: Sim) -> None:

@@ -25,7 +25,6 @@ signature (when the secret is known).
 from __future__ import annotations
 
 import hmac
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -81,30 +80,17 @@ def parse_date(value: str) -> float | None:
     return None
 
 
-#: expired nonces forgotten per call, at most: more than the one a call adds, so they drain, and never
-#: the whole cache in one request after the clock jumps
-NONCE_EVICTIONS = 2
+#: the claim space of signature nonces (``Store.claim``: the first use within ``nonce_ttl_s`` wins, on
+#: every instance sharing the store)
+NONCES = "aliyun:nonces"
 
 
-def nonce_used(sim: Sim, gs: GatewaySettings, nonce: str, now: float) -> bool:
-    """Remember ``nonce`` for ``nonce_ttl_s`` simulator-seconds (at most ``nonce_cache_size`` kept).
-    The cache is in expiry order (the order of use, the TTL being one value) unless the clock was set
-    back, so expired nonces are forgotten from its front; a lookup checks the expiry itself."""
-    cache: OrderedDict[str, float] = sim.state.vendor_state("aliyun").setdefault("nonces", OrderedDict())
-    for _ in range(NONCE_EVICTIONS):
-        if not cache:
-            break
-        oldest, expires = next(iter(cache.items()))
-        if expires > now:
-            break
-        del cache[oldest]
-    if cache.get(nonce, 0.0) > now:
-        return True
-    cache[nonce] = now + gs.nonce_ttl_s
-    cache.move_to_end(nonce)
-    while len(cache) > gs.nonce_cache_size:
-        cache.popitem(last=False)
-    return False
+async def nonce_used(sim: Sim, gs: GatewaySettings, nonce: str, now: float) -> bool:
+    """True when ``nonce`` was used within the last ``nonce_ttl_s`` simulator-seconds (by any instance
+    sharing the store); else it is remembered from now. The store keeps at most 100,000 nonces
+    (the oldest forgotten first) and forgets at most 2 expired ones per call, so a clock jump never
+    empties the whole cache in one request."""
+    return not await sim.store.claim(NONCES, nonce, gs.nonce_ttl_s, now)
 
 
 class _Rejector:
@@ -124,7 +110,7 @@ class _Rejector:
         return PopError(code, sts=s.string_to_sign, header=header)
 
 
-def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings) -> Credential:
+async def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings) -> Credential:
     h = wire.first()
     query = signing.parse_query(wire.raw_query)
     sts = signing.roa_string_to_sign(wire.method, h, wire.path, query)
@@ -218,17 +204,15 @@ def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings) -> 
             raise reject("InvalidTimeStamp.Expired", timing)
 
     nonce = h.get("x-acs-signature-nonce")
-    if nonce is not None and nonce_used(sim, gs, nonce, now):
+    if nonce is not None and await nonce_used(sim, gs, nonce, now):
         raise reject(
             "SignatureNonceUsed", f"nonce {nonce[:64]!r} was used within the last {gs.nonce_ttl_s:g} s"
         )
 
     quota = sim.state.quotas.limits("aliyun", cred.attrs)
-    if quota:
-        broken = sim.state.quotas.check("aliyun", cred.id, quota, now)
-        if broken:
-            raise reject("Throttling.User", f"credential quota {broken} ({quota}) reached")
-        sim.state.quotas.consume("aliyun", cred.id, now)
+    broken = await sim.store.consume("aliyun", cred.id, quota, now)  # counted without limits too
+    if broken:
+        raise reject("Throttling.User", f"credential quota {broken} ({quota}) reached")
 
     ctx.auth("ok", f"{scheme} signature of {ak!r} verified; {timing}; string to sign {sts!r}", cred.id)
     return cred

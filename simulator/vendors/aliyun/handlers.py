@@ -96,7 +96,7 @@ def green(fn: Op) -> Callable[[web.Request], Awaitable[web.Response]]:
             headers=tuple(request.headers.items()),
             body=raw,
         )
-        cred = gateway.authenticate(sim, ctx, wire, scan.settings_of(sim).gateway)
+        cred = await gateway.authenticate(sim, ctx, wire, scan.settings_of(sim).gateway)
         if cred.attrs.get("disabled"):
             ctx.note(f"account of {cred.id!r} is disabled (attrs.disabled): 596")
             raise GreenError(596)
@@ -121,7 +121,7 @@ async def _image_asyncscan(c: Call) -> Any:
 
 
 async def _image_results(c: Call) -> Any:
-    return scan.poll(c.sim, c.ctx, c.uid, c.body)
+    return await scan.poll(c.sim, c.ctx, c.uid, c.body)
 
 
 #: ``green.<region>.aliyuncs.com`` (and ``green-cip.<region>``): the region a client called
@@ -138,9 +138,9 @@ async def _upload_credentials(c: Call) -> Any:
     return upload_credentials(c.sim, c.uid, region if region.replace("-", "").isalnum() else "cn-shanghai")
 
 
-def _library(fn: Callable[[Sim, RequestCtx, str, Any, Limits], dict[str, Any]]) -> Op:
+def _library(fn: Callable[[Sim, RequestCtx, str, Any, Limits], Awaitable[dict[str, Any]]]) -> Op:
     async def op(c: Call) -> Any:
-        return fn(c.sim, c.ctx, c.uid, c.body, scan.settings_of(c.sim).limits)
+        return await fn(c.sim, c.ctx, c.uid, c.body, scan.settings_of(c.sim).limits)
 
     return op
 

@@ -60,11 +60,11 @@ class Loaded:
     #: the scenario, decided without the bytes (queued, or a rule standing in for a failed download)
     decided: Resolution | None = None
 
-    def resolution(self, sim: Sim, target: Target) -> Resolution:
+    async def resolution(self, sim: Sim, target: Target) -> Resolution:
         """The content's scenario (``ref`` must be set): decided already, or resolved now (the queue had
         nothing for it before loading; asking it again journals why)."""
         assert self.ref is not None
-        return self.decided or resolve(sim.state, sim.rng, target, self.ref)
+        return self.decided or await resolve(sim, target, self.ref)
 
 
 def _url_ref(url: str, marker: str | None = None) -> ContentRef:
@@ -73,7 +73,7 @@ def _url_ref(url: str, marker: str | None = None) -> ContentRef:
 
 async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limits) -> Loaded:
     """The content behind ``url``: its identity for matching, or the per-task failure code."""
-    queued = take_queued(sim.state, target)
+    queued = await take_queued(sim, target)
     if queued is not None:
         return Loaded(200, _url_ref(url), queued)
     try:

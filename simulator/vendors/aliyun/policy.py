@@ -15,8 +15,9 @@
   ``processing_s`` simulator-seconds old, whichever first; ``ttl_s`` later it is 594 EXPIRED.
 - ``callback``: hosts callbacks may be POSTed to (plus ``Settings.fetch_allowlist``), retries on a
   non-200 answer, pause between attempts (real seconds) and per-attempt timeout.
-- ``gateway``: Date/x-acs-date window (``null``: unchecked), nonce cache TTL and size, and the
-  ``HostId`` used when the request has no Host header.
+- ``gateway``: Date/x-acs-date window (``null``: unchecked), nonce TTL, and the ``HostId`` used when
+  the request has no Host header. ``nonce_cache_size`` is accepted and ignored: nonces are claims of
+  the store, which keeps at most 100,000 per space.
 """
 
 from __future__ import annotations

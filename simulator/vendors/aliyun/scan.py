@@ -16,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import re
 import string
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from simulator.context import RequestCtx
-from simulator.quotas import Window
 from simulator.scenarios.matcher import Target, record
+from simulator.store import Record, Table
 from simulator.vendors.aliyun import faces, scenes
 from simulator.vendors.aliyun.errors import GREEN_MESSAGES, GreenError, bad_request
 from simulator.vendors.aliyun.jsonfmt import dumps
@@ -37,8 +36,10 @@ SEED = re.compile(r"[A-Za-z0-9_]{1,64}")
 #: a task whose scenario has a ``service_error`` (without a Green code of its own): the algorithm failed
 SERVICE_ERROR_CODE = 586
 B62 = string.digits + string.ascii_letters
-#: accounts whose image rate (``limits.qps``) is tracked at once
-QPS_ACCOUNTS = 10_000
+#: the store's window of images per account (``Store.consume``, key: the account uid)
+IMAGES = "aliyun:images"
+#: the store's table of async tasks (taskId -> ``task_record``)
+TASKS = "aliyun:tasks"
 
 
 def settings_of(sim: Sim) -> AliyunSettings:
@@ -144,27 +145,17 @@ def parse_scan(ctx: RequestCtx, body: Any, limits: Limits, *, async_: bool) -> S
     return ScanIn(tuple(wanted), tuple(tasks), biz_type, callback, seed)
 
 
-def check_qps(sim: Sim, ctx: RequestCtx, uid: str, images: int, limits: Limits) -> None:
-    """588 when this request's images would take the caller past ``limits.qps`` in one second. At most
-    ``QPS_ACCOUNTS`` accounts' windows are kept, the least recently used dropped first."""
+async def check_qps(sim: Sim, ctx: RequestCtx, uid: str, images: int, limits: Limits) -> None:
+    """588 when this request's images would take the caller past ``limits.qps`` in one second (counted
+    by the store, on every instance sharing it); a refused request counts nothing."""
     if limits.qps is None:
         return
     now = sim.clock.now()
-    windows: OrderedDict[str, Window] = sim.state.vendor_state("aliyun").setdefault(
-        "image_qps", OrderedDict()
-    )
-    window = windows.get(uid)
-    if window is None:
-        window = windows[uid] = Window()
-        while len(windows) > QPS_ACCOUNTS:
-            windows.popitem(last=False)
-    else:
-        windows.move_to_end(uid)
-    used = window.total(now)
-    if used + images > limits.qps:
-        ctx.note(f"588: {used} images in the last second + {images} > {limits.qps} (limits.qps)")
-        raise GreenError(588)
-    window.add(now, images)
+    if await sim.store.consume(IMAGES, uid, {"qps": limits.qps}, now, n=images) is None:
+        return
+    used = (await sim.store.usage(IMAGES, uid, now))["qps"]
+    ctx.note(f"588: {used} images in the last second + {images} > {limits.qps} (limits.qps)")
+    raise GreenError(588)
 
 
 async def run_tasks(
@@ -182,7 +173,7 @@ async def run_tasks(
     loaded = await asyncio.gather(*(load(sim, ctx, t.url, target, limits) for t in req.tasks))
     out = []
     for task, task_id, got in zip(req.tasks, task_ids, loaded, strict=True):
-        s = record(ctx, got.resolution(sim, target)) if got.ref is not None else None
+        s = record(ctx, await got.resolution(sim, target)) if got.ref is not None else None
         code = got.code
         if s is not None and s.service_error is not None:
             failure = s.service_error.code
@@ -198,7 +189,7 @@ async def run_tasks(
             item["dataId"] = task.data_id
         if s is not None and got.ref is not None and code == 200:
             text = sim.lexicon.truth(s, sim.rng) if s.has_text else None
-            matches = faces.search(sim, uid, task.group_id, got.ref, s) if task.group_id else []
+            matches = await faces.search(sim, uid, task.group_id, got.ref, s, limits) if task.group_id else []
             item["extras"] = {}
             item["results"] = [scenes.render(sc, s, biz, text=text, matches=matches) for sc in req.scenes]
         out.append(item)
@@ -209,7 +200,7 @@ async def scan_sync(sim: Sim, ctx: RequestCtx, credential: str, uid: str, body: 
     """581 at ``limits.sync_timeout_s`` comes from ``AliyunVendor.deadline`` (a latency fault past it)."""
     st = settings_of(sim)
     req = parse_scan(ctx, body, st.limits, async_=False)
-    check_qps(sim, ctx, uid, len(req.tasks), st.limits)
+    await check_qps(sim, ctx, uid, len(req.tasks), st.limits)
     biz = _biz(ctx, st, req.biz_type)
     ids = [sync_task_id(sim) for _ in req.tasks]
     data = await run_tasks(sim, ctx, credential, uid, req, biz, "image_scan", ids)
@@ -225,18 +216,6 @@ def _biz(ctx: RequestCtx, st: AliyunSettings, name: str | None) -> BizType:
 
 # ------------------------------------------------------------------------------------------------
 # asynchronous tasks
-
-
-@dataclass
-class AsyncTask:
-    task_id: str
-    uid: str
-    created: float
-    data_id: str | None
-    url: str
-    result: dict[str, Any]
-    polls: int = 0
-    notified: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,38 +234,54 @@ class Submitted:
     callbacks: list[CallbackJob] = field(default_factory=list)
 
 
-def task_store(sim: Sim) -> OrderedDict[str, AsyncTask]:
-    store: OrderedDict[str, AsyncTask] = sim.state.vendor_state("aliyun").setdefault("tasks", OrderedDict())
-    return store
+def task_table(sim: Sim) -> Table:
+    """The async tasks of every account, at most ``async.max_tasks`` (past it the oldest is dropped;
+    an expired one first), each record's score its expiry."""
+    return sim.store.table(TASKS, settings_of(sim).async_.max_tasks, expiring=True)
+
+
+def task_record(task_id: str, uid: str, created: float, task: TaskIn, result: dict[str, Any]) -> Record:
+    """A task as the store keeps it: ``taskId``, ``uid``, ``created`` (simulator time), ``url``,
+    ``dataId`` (or None), ``result`` (the task's answer, computed at submission), ``polls`` (the
+    results calls that asked for it) and ``notified`` (a callback was sent)."""
+    return {
+        "taskId": task_id,
+        "uid": uid,
+        "created": created,
+        "url": task.url,
+        "dataId": task.data_id,
+        "result": result,
+        "polls": 0,
+        "notified": False,
+    }
 
 
 async def submit_async(sim: Sim, ctx: RequestCtx, credential: str, uid: str, body: Any) -> Submitted:
     """Results are computed now and revealed by ``poll``; callbacks carry them (see callbacks.py)."""
     st = settings_of(sim)
     req = parse_scan(ctx, body, st.limits, async_=True)
-    check_qps(sim, ctx, uid, len(req.tasks), st.limits)
+    await check_qps(sim, ctx, uid, len(req.tasks), st.limits)
     biz = _biz(ctx, st, req.biz_type)
     ids = [async_task_id(sim) for _ in req.tasks]
     results = await run_tasks(sim, ctx, credential, uid, req, biz, "image_asyncscan", ids)
-    store = task_store(sim)
+    table = task_table(sim)
     now = sim.clock.now()
     out = Submitted([])
     for task, result in zip(req.tasks, results, strict=True):
-        store[result["taskId"]] = AsyncTask(result["taskId"], uid, now, task.data_id, task.url, result)
-        while len(store) > st.async_.max_tasks:
-            store.popitem(last=False)
-        item: dict[str, Any] = {"code": 200, "msg": "OK", "taskId": result["taskId"]}
+        task_id = result["taskId"]
+        await table.put(
+            task_id, task_record(task_id, uid, now, task, result), now, score=now + st.async_.ttl_s
+        )
+        item: dict[str, Any] = {"code": 200, "msg": "OK", "taskId": task_id}
         if task.data_id is not None:
             item["dataId"] = task.data_id
         out.data.append(item)
         if req.callback and req.seed:
-            out.callbacks.append(
-                CallbackJob(req.callback, req.seed, uid, credential, result["taskId"], dumps(result))
-            )
+            out.callbacks.append(CallbackJob(req.callback, req.seed, uid, credential, task_id, dumps(result)))
     return out
 
 
-def poll(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> list[dict[str, Any]]:
+async def poll(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> list[dict[str, Any]]:
     st = settings_of(sim)
     if not isinstance(body, list) or not body:
         raise bad_request(ctx, "the body must be a non-empty JSON array of taskIds")
@@ -294,24 +289,36 @@ def poll(sim: Sim, ctx: RequestCtx, uid: str, body: Any) -> list[dict[str, Any]]
         raise bad_request(ctx, f"{len(body)} taskIds, at most {st.limits.max_result_ids}")
     if not all(isinstance(t, str) for t in body):
         raise bad_request(ctx, "every taskId must be a string")
-    store = task_store(sim)
+    table = task_table(sim)
     now = sim.clock.now()
     a = st.async_
+
+    def live(t: Record) -> bool:
+        return bool(t["uid"] == uid and now - t["created"] < a.ttl_s)
+
+    def count_poll(t: Record) -> Record:
+        if live(t):
+            t["polls"] += 1
+        return t
+
     out: list[dict[str, Any]] = []
     for task_id in body:
-        t = store.get(task_id)
-        if t is None or t.uid != uid or now - t.created >= a.ttl_s:
-            why = "unknown to this account" if t is None or t.uid != uid else f"older than {a.ttl_s:g} s"
+        t = await table.update(task_id, count_poll)
+        if t is None or not live(t):
+            why = "unknown to this account" if t is None or t["uid"] != uid else f"older than {a.ttl_s:g} s"
             ctx.note(f"task {task_id[:80]!r}: {why} -> 594")
             out.append({"code": 594, "msg": "EXPIRED", "taskId": task_id})
             continue
-        pending = not t.notified and t.polls < a.processing_polls and now - t.created < a.processing_s
-        t.polls += 1
+        # this poll is counted in ``polls`` already: the task was pending if fewer came before it
+        pending = (
+            not t["notified"] and t["polls"] - 1 < a.processing_polls and now - t["created"] < a.processing_s
+        )
         if pending:
-            item: dict[str, Any] = {"code": 280, "msg": "PROCESSING", "taskId": task_id, "url": t.url}
-            if t.data_id is not None:
-                item["dataId"] = t.data_id
+            item: dict[str, Any] = {"code": 280, "msg": "PROCESSING", "taskId": task_id, "url": t["url"]}
+            if t["dataId"] is not None:
+                item["dataId"] = t["dataId"]
             out.append(item)
         else:
-            out.append(t.result)
+            result: dict[str, Any] = t["result"]
+            out.append(result)
     return out

@@ -39,7 +39,7 @@ class BaiduVendor(Vendor):
             raise ValueError("vendors.baidu fixture section: " + "; ".join(problems[:5]))
         sim.state.vendor_state("baidu")["settings"] = BaiduSettings.from_dict(section)
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+    async def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         from simulator.vendors.baidu.models import log_id
 
         baidu_err = err if isinstance(err, BaiduError) else BaiduError(282000)
@@ -83,11 +83,11 @@ class BaiduVendor(Vendor):
         cap = max_body_bytes(settings_of(sim).limits, operation)
         return super().max_body_bytes(operation, sim) if cap is None else cap
 
-    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+    async def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         token = request.query.get("access_token")
         if token:
-            rec = auth.tokens(sim).get(auth.bare_token(token))
-            return rec.api_key if rec else None
+            rec = await auth.tokens(sim).get(auth.bare_token(token))
+            return str(rec["api_key"]) if rec else None
         return request.query.get("client_id")
 
     def openapi_paths(self) -> dict[str, Any]:
@@ -124,15 +124,20 @@ async def _revoke(request: web.Request) -> web.Response:
     body = await read_json(request)
     if not isinstance(body, dict) or not (body.get("token") or body.get("api_key")):
         raise AdminError(400, "invalid_request", 'give {"token": ...} or {"api_key": ...}')
-    return web.json_response({"revoked": auth.revoke(sim, body.get("token"), body.get("api_key"))})
+    return web.json_response({"revoked": await auth.revoke(sim, body.get("token"), body.get("api_key"))})
 
 
 async def _list_tokens(request: web.Request) -> web.Response:
+    """The issued tokens, oldest first; ``?limit=`` the first N."""
     from simulator.admin.masking import mask, reveals
     from simulator.keys import sim_of
 
     sim = sim_of(request)
-    tokens = [t.to_dict() for t in auth.tokens(sim).values()]
+    raw = request.query.get("limit")
+    limit = int(raw) if raw and raw.isascii() and raw.isdigit() else None
+    if raw and limit is None:
+        raise AdminError(400, "invalid_request", "limit must be a non-negative integer")
+    tokens = [auth.Token.from_dict(t).to_dict() for t in await auth.tokens(sim).values(limit)]
     if not reveals(request):
         tokens = [{**t, "token": mask(t["token"])} for t in tokens]
     return web.json_response({"tokens": tokens})

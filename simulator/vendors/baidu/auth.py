@@ -1,8 +1,9 @@
 """Baidu OAuth (client_credentials) and access-token checks, on the simulator clock.
 
 Tokens look like the real ones: ``24.<32 hex>.2592000.<expiry>.282335-<AppID>`` (refresh: ``25.`` and
-315360000). Tokens are remembered per simulator run; an unknown, garbled or revoked token is 110, an
-expired one 111, a missing one 100. A credential's ``attrs.quota`` (qps / daily / total) gives
+315360000). Tokens are remembered per simulator run, in the store (``tokens``: issued on one instance,
+valid and revocable on all); an unknown, garbled or revoked token is 110, an expired one 111, a
+missing one 100. A credential's ``attrs.quota`` (qps / daily / total) gives
 18 / 17 / 19 once reached (see ``simulator/quotas.py``). A request signed the BCE way (``authorization: bce-auth-v1/...``,
 what the SDK falls back to when the token answer lacks ``brain_all_scope``) is 14, as the real
 service answers AI-platform keys.
@@ -11,16 +12,14 @@ service answers AI-platform keys.
 from __future__ import annotations
 
 import base64
-from collections import OrderedDict
-from collections.abc import Iterator, ValuesView
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from simulator.context import RequestCtx
-from simulator.heap import IndexedHeap
 from simulator.state import Credential
+from simulator.store import Record, Table
 from simulator.vendors.baidu.errors import BaiduError, OAuthError
 from simulator.vendors.baidu.policy import settings_of
 
@@ -45,6 +44,8 @@ QUOTA_CODES = {"qps": 18, "daily": 17, "total": 19}
 
 @dataclass
 class Token:
+    """One issued access token; stored as ``to_dict()`` in the ``baidu:tokens`` table, by value."""
+
     token: str
     api_key: str
     app_id: str
@@ -62,73 +63,42 @@ class Token:
             "revoked": self.revoked,
         }
 
-
-class TokenStore:
-    """Issued tokens by value, in issue order, at most ``cap`` (``add``): past it, the token that expires
-    first goes if it has expired (simulator clock; ``attrs.token_ttl_s`` makes expiry order differ from
-    issue order), else the oldest. O(log n) a token: an expiry heap that can remove any token, an
-    issue-ordered dict, and each API key's tokens for ``revoke``."""
-
-    def __init__(self) -> None:
-        self._tokens: OrderedDict[str, Token] = OrderedDict()
-        self._expiry: IndexedHeap[str] = IndexedHeap()
-        self._by_key: dict[str, dict[str, None]] = {}
-        self._issued = 0
-
-    def add(self, rec: Token, now: float, cap: int) -> None:
-        key = rec.token
-        if key in self._tokens:
-            self._drop(key)
-        self._issued += 1
-        self._tokens[key] = rec
-        self._expiry.push(key, (rec.expires, self._issued))
-        self._by_key.setdefault(rec.api_key, {})[key] = None
-        while len(self._tokens) > cap:
-            first = self._expiry.peek()
-            self._drop(first[1] if first is not None and first[0][0] <= now else next(iter(self._tokens)))
-
-    def _drop(self, key: str) -> None:
-        rec = self._tokens.pop(key)
-        self._expiry.remove(key)
-        mine = self._by_key[rec.api_key]
-        del mine[key]
-        if not mine:
-            del self._by_key[rec.api_key]
-
-    def revoke(self, token: str | None = None, api_key: str | None = None) -> int:
-        """Revoke ``token`` and/or every token of ``api_key``; how many tokens that names."""
-        hits: dict[str, None] = dict.fromkeys([token] if token and token in self._tokens else [])
-        if api_key:
-            hits.update(self._by_key.get(api_key, {}))
-        for key in hits:
-            self._tokens[key].revoked = True
-        return len(hits)
-
-    def get(self, token: str) -> Token | None:
-        return self._tokens.get(token)
-
-    def __getitem__(self, token: str) -> Token:
-        return self._tokens[token]
-
-    def __contains__(self, token: object) -> bool:
-        return token in self._tokens
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._tokens)
-
-    def __len__(self) -> int:
-        return len(self._tokens)
-
-    def values(self) -> ValuesView[Token]:
-        return self._tokens.values()
+    @classmethod
+    def from_dict(cls, d: Record) -> Token:
+        return cls(
+            token=d["token"],
+            api_key=d["api_key"],
+            app_id=d["app_id"],
+            issued=d["issued"],
+            expires=d["expires"],
+            revoked=bool(d.get("revoked", False)),
+        )
 
 
-def tokens(sim: Sim) -> TokenStore:
-    bag = sim.state.vendor_state("baidu")
-    store: TokenStore | None = bag.get("tokens")
-    if store is None:
-        store = bag["tokens"] = TokenStore()
-    return store
+#: issued tokens by value (record: ``Token.to_dict()``, score: its expiry), at most
+#: ``limits.max_tokens``: past it, the token that expires first goes if it has expired (simulator
+#: clock; ``attrs.token_ttl_s`` makes expiry order differ from issue order), else the oldest
+TOKENS = "baidu:tokens"
+#: one table per API key (``baidu:tokens-of:<api_key>``): the tokens issued to it, by value
+#: (record ``{"token": ...}``, score: its expiry), so revoking a key costs that key's tokens only
+TOKENS_OF = "baidu:tokens-of:"
+
+
+def tokens(sim: Sim) -> Table:
+    """The issued tokens (``TOKENS``)."""
+    # cached: every call reads its token; a shared store then answers from memory, and a revocation
+    # (``update``) reaches every instance before it returns
+    return sim.store.table(TOKENS, settings_of(sim).limits.max_tokens, expiring=True, cached=True)
+
+
+def tokens_of(sim: Sim, api_key: str) -> Table:
+    """The tokens issued to ``api_key`` (``TOKENS_OF``); some may since have left ``tokens(sim)``."""
+    return sim.store.table(TOKENS_OF + api_key, settings_of(sim).limits.max_tokens, expiring=True)
+
+
+async def token_record(sim: Sim, token: str) -> Token | None:
+    rec = await tokens(sim).get(token)
+    return Token.from_dict(rec) if rec is not None else None
 
 
 @lru_cache(maxsize=1024)
@@ -137,7 +107,7 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 
-def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, Any]:
+async def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, Any]:
     """The token endpoint. ``params``: query (and form body) values. Returns the body in wire key order."""
     missing = [k for k in ("grant_type", "client_id", "client_secret") if not params.get(k)]
     if missing:
@@ -158,7 +128,10 @@ def issue_token(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, 
     ttl = int(cred.attrs.get("token_ttl_s", ACCESS_TTL))
     access = f"24.{sim.rng.hex(32)}.{ttl}.{now + ttl}.282335-{app_id}"
     refresh = f"25.{sim.rng.hex(32)}.{REFRESH_TTL}.{now + REFRESH_TTL}.282335-{app_id}"
-    tokens(sim).add(Token(access, cred.id, app_id, now, now + ttl), now, settings_of(sim).limits.max_tokens)
+    await tokens(sim).put(
+        access, Token(access, cred.id, app_id, now, now + ttl).to_dict(), now, score=now + ttl
+    )
+    await tokens_of(sim, cred.id).put(access, {"token": access}, now, score=now + ttl)
     ctx.auth("ok", f"issued {access[:12]}… to API key {cred.id!r}, expires {_iso(now + ttl)}", cred.id)
     session_key = "9mzd" + base64.b64encode(bytes.fromhex(sim.rng.hex(126))).decode()
     return {
@@ -191,7 +164,7 @@ def bare_token(token: str, ctx: RequestCtx | None = None) -> str:
     return head
 
 
-def check_token(
+async def check_token(
     sim: Sim, ctx: RequestCtx, token: str | None, authorization: str | None, operation: str
 ) -> Credential:
     if not token:
@@ -204,7 +177,7 @@ def check_token(
         ctx.auth("rejected", "no access_token in the query")
         raise BaiduError(100)
     token = bare_token(token, ctx)
-    rec = tokens(sim).get(token)
+    rec = await token_record(sim, token)
     if rec is None:
         ctx.auth("rejected", f"access_token {token[:40]!r} was never issued by this simulator")
         raise BaiduError(110)
@@ -230,13 +203,33 @@ def check_token(
         raise BaiduError(6)
     ctx.auth("ok", f"access_token {token[:12]}… of {rec.api_key!r} valid until {_iso(rec.expires)}")
     limits = sim.state.quotas.limits("baidu", cred.attrs)
-    broken = sim.state.quotas.check("baidu", cred.id, limits, now)
+    # counted without limits too (the dashboard shows every key's calls); a store waits for no
+    # answer when nothing can break
+    broken = await sim.store.consume("baidu", cred.id, limits, now)
     if broken is not None:
         ctx.note(f"quota {broken} of {cred.id!r} reached ({limits})")
         raise BaiduError(QUOTA_CODES[broken])
-    sim.state.quotas.consume("baidu", cred.id, now)
     return cred
 
 
-def revoke(sim: Sim, token: str | None = None, api_key: str | None = None) -> int:
-    return tokens(sim).revoke(token, api_key)
+def _revoked(rec: Record) -> Record:
+    return {**rec, "revoked": True}
+
+
+async def revoke(sim: Sim, token: str | None = None, api_key: str | None = None) -> int:
+    """Revoke ``token`` and/or every token of ``api_key``; how many tokens that names. O(1) by token,
+    O(the key's tokens) by key (those that left the token table since are forgotten on the way)."""
+    table = tokens(sim)
+    named = 0
+    if token and await table.update(token, _revoked) is not None:
+        named += 1
+    if api_key:
+        mine = tokens_of(sim, api_key)
+        for rec in await mine.values():
+            if rec["token"] == token:
+                continue  # counted above
+            if await table.update(rec["token"], _revoked) is not None:
+                named += 1
+            else:
+                await mine.delete(rec["token"])
+    return named

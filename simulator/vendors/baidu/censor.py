@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from simulator.sim import Sim
 
 
-def detect_gif(
+async def detect_gif(
     sim: Sim,
     ctx: RequestCtx,
     credential: str,
@@ -62,9 +62,8 @@ def detect_gif(
         raise BaiduError(282204)
     if len(data) / frames > lim.gif_max_frame_bytes:
         raise BaiduError(282203)
-    scenario = resolve_recorded(
-        sim.state,
-        sim.rng,
+    scenario = await resolve_recorded(
+        sim,
         ctx,
         vendor,
         operation,
@@ -88,7 +87,7 @@ def detect_gif(
     }
 
 
-def spam(
+async def spam(
     sim: Sim,
     ctx: RequestCtx,
     credential: str,
@@ -106,7 +105,7 @@ def spam(
         text=content,
         marker=marker_from_text(content),
     )
-    scenario = resolve_recorded(sim.state, sim.rng, ctx, vendor, operation, credential, ref, reads=TEXT)
+    scenario = await resolve_recorded(sim, ctx, vendor, operation, credential, ref, reads=TEXT)
     verdict = sim.lexicon.truth(scenario, sim.rng, content)
     lists: dict[str, list[dict[str, Any]]] = {"reject": [], "review": [], "pass": []}
     for s in verdict.labels:

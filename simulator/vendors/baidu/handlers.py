@@ -24,7 +24,7 @@ async def token(request: web.Request) -> web.Response:
     except EncodingError as exc:
         ctx.note(f"undecodable parameters: {exc}")
         params = {}
-    return oauth_response(auth.issue_token(sim, ctx, params))
+    return oauth_response(await auth.issue_token(sim, ctx, params))
 
 
 async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx, Credential]:
@@ -34,7 +34,7 @@ async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, 
         query = query_params(request)
     except EncodingError as exc:
         raise BaiduError(282002) from exc
-    cred = auth.check_token(
+    cred = await auth.check_token(
         sim, ctx, query.get("access_token"), request.headers.get("authorization"), operation
     )
     try:
@@ -52,12 +52,12 @@ async def face_audit(request: web.Request) -> web.Response:
 
 async def detect_gif(request: web.Request) -> web.Response:
     form, ctx, cred = await _authed_form(request, "detect_gif")
-    return rest_response(censor.detect_gif(sim_of(request), ctx, cred.id, form.get("image", "")))
+    return rest_response(await censor.detect_gif(sim_of(request), ctx, cred.id, form.get("image", "")))
 
 
 async def spam(request: web.Request) -> web.Response:
     form, ctx, cred = await _authed_form(request, "spam")
-    return rest_response(censor.spam(sim_of(request), ctx, cred.id, form.get("content")))
+    return rest_response(await censor.spam(sim_of(request), ctx, cred.id, form.get("content")))
 
 
 async def unknown_method(request: web.Request) -> web.Response:

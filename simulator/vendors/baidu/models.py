@@ -130,7 +130,7 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
         raise BaiduError(282872)
     items: list[Item | None] = []
     for u in urls:
-        queued = take_queued(sim.state, target)
+        queued = await take_queued(sim, target)
         items.append(Item(_url_ref(u), queued) if queued is not None else None)
     pending = [i for i, item in enumerate(items) if item is None]
     downloads: list[Download] = await asyncio.gather(
@@ -161,7 +161,7 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
     if failed:
         for item in items:
             if item is not None and item.decided is not None and item.decided.entry is not None:
-                sim.state.give_back(item.decided.entry)
+                await sim.store.queue_give_back(item.decided.entry)
         raise BaiduError(282804 if failed == len(urls) else 282873)
     for i, d in zip(pending, downloads, strict=True):
         if items[i] is not None:
@@ -200,7 +200,7 @@ async def face_audit(
     items = image_items(images, bs) if images else await url_items(sim, ctx, urls, bs, target)
     results = []
     for item in items:
-        res = item.decided or resolve(sim.state, sim.rng, target, item.content)
+        res = item.decided or await resolve(sim, target, item.content)
         results.append(render_result(sim, cfg, record(ctx, res)))
     ctx.vendor_code = 0
     return {"log_id": log_id(sim), "result": results}

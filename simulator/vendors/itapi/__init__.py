@@ -41,7 +41,7 @@ class ItapiVendor(Vendor):
         sim.state.vendor_state("itapi")["settings"] = settings
         self._result_path = settings.result_path
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+    async def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         from simulator.vendors.itapi.models import settings_of
 
         e = err if isinstance(err, ItapiError) else ItapiError("internal")
@@ -75,7 +75,7 @@ class ItapiVendor(Vendor):
             return PARAMS_BYTES
         return super().max_body_bytes(operation, sim)
 
-    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+    async def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         """The query's ``key`` (a key sent in the form body is not seen by fault rules)."""
         return request.query.get("key") or None
 
@@ -103,9 +103,10 @@ async def _list_tasks(request: web.Request) -> web.Response:
     from simulator.admin.masking import mask, reveals
     from simulator.keys import sim_of
     from simulator.vendors.itapi.models import settings_of, tasks_of
+    from simulator.vendors.itapi.tasks import snapshot
 
     sim = sim_of(request)
-    tasks = tasks_of(sim).snapshot(sim.clock.now(), settings_of(sim).tasks)
+    tasks = snapshot(await tasks_of(sim).values(), sim.clock.now(), settings_of(sim).tasks)
     if not reveals(request):  # the credential is the key itself
         tasks = [{**t, "credential": mask(t["credential"]) if t["credential"] else None} for t in tasks]
     return web.json_response({"tasks": tasks}, dumps=envelope.dumps)

@@ -39,4 +39,4 @@ async def pic(request: web.Request) -> web.Response:
 
 async def result(request: web.Request) -> web.Response:
     params = await _params(request)
-    return envelope.response(models.result(sim_of(request), request[CTX], params))
+    return envelope.response(await models.result(sim_of(request), request[CTX], params))

@@ -28,10 +28,11 @@ from simulator.scenarios.matcher import (
     take_queued,
 )
 from simulator.state import Credential
+from simulator.store import Table
 from simulator.vendors.itapi import envelope, verdict
 from simulator.vendors.itapi.errors import SUCCESS_MSG, ItapiError
 from simulator.vendors.itapi.policy import MODELS, ItapiSettings
-from simulator.vendors.itapi.tasks import Task, TaskStore
+from simulator.vendors.itapi.tasks import TASKS, Task, poll
 
 if TYPE_CHECKING:
     from simulator.sim import Sim
@@ -48,9 +49,9 @@ def settings_of(sim: Sim) -> ItapiSettings:
     return st
 
 
-def tasks_of(sim: Sim) -> TaskStore:
-    store: TaskStore = sim.state.vendor_state(VENDOR).setdefault("tasks", TaskStore())
-    return store
+def tasks_of(sim: Sim) -> Table:
+    """The tasks (``tasks.TASKS``), at most ``tasks.max_tasks``, the oldest dropped first."""
+    return sim.store.table(TASKS, settings_of(sim).tasks.max_tasks)
 
 
 def _same(a: str, b: str) -> bool:
@@ -86,14 +87,18 @@ def requested_models(raw: str | None, st: ItapiSettings) -> tuple[str, ...]:
     return tuple(m for m in MODELS if m in names)
 
 
-def _check_quota(sim: Sim, ctx: RequestCtx, cred: Credential) -> None:
+async def _take_quota(sim: Sim, ctx: RequestCtx, cred: Credential) -> bool:
+    """Count this call against the key's quota (checked and counted at once, so concurrent calls on
+    any instance never exceed it; a key without a quota is counted too, for the dashboard); True.
+    A submission that fails after this gives the call back (``submit``)."""
     limits = sim.state.quotas.limits(VENDOR, cred.attrs)
-    broken = sim.state.quotas.check(VENDOR, cred.id, limits, sim.clock.now())
+    broken = await sim.store.consume(VENDOR, cred.id, limits, sim.clock.now())
     if broken:
         ctx.note(
             f"quota: key {cred.id!r} is over its {broken} limit ({limits.get(broken)} {QUOTA_TEXT[broken]})"
         )
         raise ItapiError("quota")
+    return True
 
 
 def _checked_image(data: bytes, st: ItapiSettings, url: str | None = None) -> ContentRef:
@@ -127,7 +132,7 @@ async def _from_url(
     sim: Sim, ctx: RequestCtx, url: str, st: ItapiSettings, target: Target
 ) -> ContentRef | Resolution:
     """The URL's content, or the scenario decided without it (queued; a rule when it cannot be loaded)."""
-    queued = take_queued(sim.state, target)
+    queued = await take_queued(sim, target)
     if queued is not None:
         return queued
     d = await resolve_url(
@@ -169,22 +174,39 @@ async def submit(sim: Sim, ctx: RequestCtx, params: dict[str, str], *, user_ip: 
     if not data.strip():
         raise ItapiError("data_missing")
     models = requested_models(params.get("type"), st)
-    _check_quota(sim, ctx, cred)
+    counted = await _take_quota(sim, ctx, cred)
+    try:
+        return await _submit(sim, ctx, cred, st, data, models, params.get("sync") == "yes", user_ip)
+    except BaseException:
+        if counted:  # not answered with a task after all: the call is not counted
+            await sim.store.refund(VENDOR, cred.id, sim.clock.now())
+        raise
+
+
+async def _submit(
+    sim: Sim,
+    ctx: RequestCtx,
+    cred: Credential,
+    st: ItapiSettings,
+    data: str,
+    models: tuple[str, ...],
+    sync: bool,
+    user_ip: str | None,
+) -> dict[str, Any]:
     stripped = data.strip()
     target = Target(VENDOR, "pic", cred.id)
     got = (
         await _from_url(sim, ctx, stripped, st, target) if _is_url(stripped) else _from_base64(ctx, data, st)
     )
-    res = got if isinstance(got, Resolution) else resolve(sim.state, sim.rng, target, got)
+    res = got if isinstance(got, Resolution) else await resolve(sim, target, got)
     scenario = record(ctx, res)
     if scenario.service_error is not None:
         ctx.note(f"scenario {scenario.name!r}: the analysis fails inside (service_error)")
         raise ItapiError("internal", scenario.service_error.msg or "")
     taskid = new_taskid(sim)
     result = verdict.render(st, scenario, models, sim.lexicon, sim.rng, taskid)
-    sync = params.get("sync") == "yes"
-    tasks_of(sim).add(Task(taskid, cred.id, sim.clock.now(), result, ready=sync), st.tasks)
-    sim.state.quotas.consume(VENDOR, cred.id, sim.clock.now())
+    now = sim.clock.now()
+    await tasks_of(sim).put(taskid, Task(taskid, cred.id, now, result, ready=sync).to_dict(), now)
     ctx.vendor_code = 200
     ctx.note(f"{'sync' if sync else 'async'} {','.join(models)}: {result['conclusion']} ({result['label']})")
     if sync:
@@ -194,35 +216,34 @@ async def submit(sim: Sim, ctx: RequestCtx, params: dict[str, str], *, user_ip: 
     )
 
 
-def result(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, Any]:
-    """The result-query body: the stored verdict once the task is ready."""
+async def result(sim: Sim, ctx: RequestCtx, params: dict[str, str]) -> dict[str, Any]:
+    """The result-query body: the stored verdict once the task is ready. One store operation: the
+    poll is counted (``tasks.poll``) in the same atomic update that reads the task."""
     st = settings_of(sim)
     cred = authenticate(sim, ctx, params.get("key"))
     taskid = params.get("taskid", "").strip()
     if not taskid:
         raise ItapiError("taskid_missing")
-    task = tasks_of(sim).get(taskid)
+    now = sim.clock.now()
+    rec = await tasks_of(sim).update(taskid, poll(now, st.tasks, lambda owner: _same(owner, cred.id)))
+    task = Task.from_dict(rec) if rec is not None else None
     if task is None or not _same(task.credential, cred.id):
         ctx.note(
             f"taskid {taskid[:64]!r}: "
             + ("never issued, or dropped (tasks.max_tasks)" if task is None else "submitted with another key")
         )
         raise ItapiError("task_not_found")
-    now = sim.clock.now()
     if now >= task.created + st.tasks.ttl_s:
         ctx.note(
             f"task {taskid} expired {now - task.created - st.tasks.ttl_s:.0f}s ago (tasks.ttl_s {st.tasks.ttl_s})"
         )
         raise ItapiError("task_expired")
-    task.polls += 1
     if not task.ready:
         waited = now - task.created
-        if task.polls <= st.tasks.pending_polls or waited < st.tasks.ready_after_s:
-            ctx.note(
-                f"task {taskid} processing: poll {task.polls} of {st.tasks.pending_polls} pending, "
-                f"{waited:.1f}s of {st.tasks.ready_after_s}s"
-            )
-            raise ItapiError("task_processing")
-        task.ready = True
+        ctx.note(
+            f"task {taskid} processing: poll {task.polls} of {st.tasks.pending_polls} pending, "
+            f"{waited:.1f}s of {st.tasks.ready_after_s}s"
+        )
+        raise ItapiError("task_processing")
     ctx.vendor_code = 200
     return envelope.body(sim, 200, SUCCESS_MSG, task.data, kind="result")

@@ -1,4 +1,4 @@
-"""Async tasks (``sync`` other than ``yes``): a bounded store on the simulator clock.
+"""Async tasks (``sync`` other than ``yes``): a store table on the simulator clock.
 
 A task is decided when it is submitted (scenario resolved, verdict rendered), so queued outcomes and
 rules act at submit time. The result query then answers "processing" for the first
@@ -6,15 +6,22 @@ rules act at submit time. The result query then answers "processing" for the fir
 until ``ttl_s`` after submission. At most ``max_tasks`` are kept; the oldest go first. A task belongs
 to the key that submitted it: another key gets "no such task". Sync answers are stored as ready tasks
 too, so their ``taskid`` can be queried like any other.
+
+Tasks live in the store's ``itapi:tasks`` table (``TASKS``: submitted on one instance, polled on
+another), one record per task, ``Task.to_dict()``; a poll is counted with ``Table.update``.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.store import Record
 from simulator.vendors.itapi.policy import TaskSettings
+
+#: the table of tasks by ``taskid``, capped at ``tasks.max_tasks`` (oldest dropped)
+TASKS = "itapi:tasks"
 
 
 @dataclass
@@ -26,27 +33,52 @@ class Task:
     ready: bool = False
     polls: int = 0
 
+    def to_dict(self) -> Record:
+        return {
+            "taskid": self.taskid,
+            "credential": self.credential,
+            "created": self.created,
+            "data": self.data,
+            "ready": self.ready,
+            "polls": self.polls,
+        }
 
-class TaskStore:
-    def __init__(self) -> None:
-        self._tasks: OrderedDict[str, Task] = OrderedDict()
+    @classmethod
+    def from_dict(cls, d: Record) -> Task:
+        return cls(
+            taskid=d["taskid"],
+            credential=d["credential"],
+            created=d["created"],
+            data=d["data"],
+            ready=bool(d.get("ready", False)),
+            polls=int(d.get("polls", 0)),
+        )
 
-    def add(self, task: Task, limits: TaskSettings) -> None:
-        self._tasks[task.taskid] = task
-        while len(self._tasks) > limits.max_tasks:
-            self._tasks.popitem(last=False)
 
-    def get(self, taskid: str) -> Task | None:
-        return self._tasks.get(taskid)
+def poll(now: float, limits: TaskSettings, owned: Callable[[str], bool]) -> Callable[[Record], Record]:
+    """The ``Table.update`` of one result query (pure): a task of the key asking (``owned``) that has
+    not expired counts the poll, and is ready once past ``pending_polls`` polls and ``ready_after_s``
+    seconds; any other task is left as it is."""
 
-    def drop(self, taskid: str) -> None:
-        self._tasks.pop(taskid, None)
+    def apply(rec: Record) -> Record:
+        created = float(rec["created"])
+        if not owned(rec["credential"]) or now >= created + limits.ttl_s:
+            return rec
+        polls = int(rec.get("polls", 0)) + 1
+        ready = bool(rec.get("ready")) or (
+            polls > limits.pending_polls and now - created >= limits.ready_after_s
+        )
+        return {**rec, "polls": polls, "ready": ready}
 
-    def __len__(self) -> int:
-        return len(self._tasks)
+    return apply
 
-    def snapshot(self, now: float, limits: TaskSettings) -> list[dict[str, Any]]:
-        return [
+
+def snapshot(records: list[Record], now: float, limits: TaskSettings) -> list[dict[str, Any]]:
+    """The admin listing of ``records`` (the table's, oldest first)."""
+    out = []
+    for rec in records:
+        t = Task.from_dict(rec)
+        out.append(
             {
                 "taskid": t.taskid,
                 "credential": t.credential,
@@ -57,5 +89,5 @@ class TaskStore:
                 "expired": now >= t.created + limits.ttl_s,
                 "conclusion": t.data.get("conclusion"),
             }
-            for t in self._tasks.values()
-        ]
+        )
+    return out

@@ -53,7 +53,7 @@ class ShowapiVendor(Vendor):
             if problems:
                 raise ValueError(f"showapi app {cid!r}: " + "; ".join(problems[:5]))
 
-    def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
+    async def render_error(self, err: VendorError, operation: str, sim: Sim, ctx: RequestCtx) -> web.Response:
         """Gateway errors: their code and text with body ``{}``. A Baidu error (the upstream refused,
         or a fault rule with a positive code): code 0 and Baidu's error object as the body."""
         from simulator.vendors.baidu.models import log_id
@@ -93,7 +93,7 @@ class ShowapiVendor(Vendor):
             return BaiduError(code)
         return ShowapiError(code if code in MESSAGES else -1)
 
-    def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
+    async def peek_credential(self, request: web.Request, sim: Sim) -> str | None:
         """The query's ``showapi_appid`` (a form-body appid is not seen by fault matching)."""
         return request.query.get("showapi_appid") or None
 

@@ -14,7 +14,8 @@ client can fix them), the first failure answers:
    zone: inferred) -> -1005
 7. the app's ``attrs.apis`` (absent: every API) lacks this API -> -1007
 8. ``attrs.quota.qps`` reached -> -1009; ``attrs.quota.daily`` or ``attrs.quota.total`` reached -> -2
-9. the call is counted (``quotas.consume``), whatever the upstream answers next.
+9. the call is counted against that quota (``Store.consume``, atomically with 8), whatever the
+   upstream answers next.
 
 No aiohttp here: parameters arrive as a plain dict of text values (files already excluded).
 """
@@ -130,8 +131,9 @@ def _check_timestamp(sim: Sim, ctx: RequestCtx, cred: Credential, raw: str) -> s
     return said
 
 
-def authenticate(sim: Sim, ctx: RequestCtx, params: dict[str, str], api: str) -> Credential:
-    """The app calling ``api`` (e.g. ``"2054-1"``), after every system check; the call is counted."""
+async def authenticate(sim: Sim, ctx: RequestCtx, params: dict[str, str], api: str) -> Credential:
+    """The app calling ``api`` (e.g. ``"2054-1"``), after every system check; the call is counted
+    against the app's quota, if it has one."""
     appid = params.get("showapi_appid", "")
     if not appid:
         ctx.auth("rejected", "no showapi_appid")
@@ -153,12 +155,11 @@ def authenticate(sim: Sim, ctx: RequestCtx, params: dict[str, str], api: str) ->
     if apis is not None and (not isinstance(apis, list) or api not in apis):
         ctx.auth("rejected", f"app {cred.id!r} is not subscribed to {api} (attrs.apis: {apis!r})", cred.id)
         raise ShowapiError(-1007)
-    now = sim.clock.now()
     limits = sim.state.quotas.limits(VENDOR, cred.attrs)
-    broken = sim.state.quotas.check(VENDOR, cred.id, limits, now)
+    broken = await sim.store.consume(VENDOR, cred.id, limits, sim.clock.now())
     if broken is not None:
         ctx.auth("rejected", f"app {cred.id!r}: quota {broken}={limits[broken]} reached", cred.id)
         raise ShowapiError(-1009 if broken == "qps" else -2)
-    usage = sim.state.quotas.consume(VENDOR, cred.id, now)
-    ctx.auth("ok", f"app {cred.id!r}: {how}; {when}; call {usage.total} counted", cred.id)
+    counted = "call counted against its quota" if limits else "call counted (no quota)"
+    ctx.auth("ok", f"app {cred.id!r}: {how}; {when}; {counted}", cred.id)
     return cred

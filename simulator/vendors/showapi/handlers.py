@@ -65,7 +65,7 @@ async def api(request: web.Request) -> web.Response:
     params, files = await read_params(request, sim, ctx)
     gzip = _wants_gzip(params)
     try:
-        cred = auth.authenticate(sim, ctx, params, operation)
+        cred = await auth.authenticate(sim, ctx, params, operation)
         body = await MODELS[operation](sim, ctx, cred.id, params, files)
     except BaiduError as exc:
         ctx.note(f"Baidu answered {exc.code} {exc.message!r}: passed through as showapi_res_body")

@@ -58,7 +58,7 @@ async def gif_porn(
         name, data = next(iter(files.items()))
         image = _b64(data)
         ctx.note(f"image from the uploaded file {name!r} ({len(data)} bytes)")
-    return censor.detect_gif(
+    return await censor.detect_gif(
         sim, ctx, credential, image, vendor=VENDOR, operation="2054-2", log_id_key="logid"
     )
 
@@ -69,4 +69,4 @@ async def text_censor(
     """2054-3: Baidu's antispam v2 body."""
     if files:
         ctx.note(f"uploaded file(s) ignored by 2054-3: {', '.join(files)}")
-    return censor.spam(sim, ctx, credential, params.get("content"), vendor=VENDOR, operation="2054-3")
+    return await censor.spam(sim, ctx, credential, params.get("content"), vendor=VENDOR, operation="2054-3")

@@ -156,6 +156,43 @@ async def test_demo_credentials_show_the_balance(client: TestClient) -> None:
 
     sim = client.app[SIM]
     await call(client, PAID, {"images": image_b64("clean_avatar")})
-    demo = {d["appkey"]: d for d in sim.vendors["aioasis"].demo_credentials(sim)}
-    assert demo[PAID]["remain"] == 999
+    vendor = sim.vendors["aioasis"]
+    # the banner (printed at start, before any call) shows what each account holds ...
+    demo = {d["appkey"]: d for d in vendor.demo_credentials(sim)}
+    assert demo[PAID]["remain"] == 1000
     assert demo[TRIAL]["remain"] == 3
+    # ... and the balance (the store's count: the dashboard's quotas) what is left of it
+    assert await vendor.balance(sim, sim.state.credentials.get("aioasis", PAID)) == {"free": 0, "paid": 999}
+    assert await vendor.balance(sim, sim.state.credentials.get("aioasis", TRIAL)) == {"free": 3, "paid": 0}
+
+
+async def test_calls_refused_at_billing_give_their_day_back(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day is counted before the upstream call; a call that finds no call left to bill by then
+    (10010) is not counted against the day, nor is an upstream error."""
+    from simulator.keys import SIM
+
+    sim = client.app[SIM]
+    cred = {"vendor": "aioasis", "id": "one-left", "attrs": {"free": 1, "quota": {"daily": 5}}}
+    assert (await client.post("/__modsim/credentials", json=cred)).status == 201
+    original = baidu_models.face_audit
+    waiting = 0
+    all_in = asyncio.Event()
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        nonlocal waiting
+        waiting += 1
+        if waiting == 3:
+            all_in.set()
+        await asyncio.wait_for(all_in.wait(), 5)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(baidu_models, "face_audit", slow)
+    answers = await asyncio.gather(*(call(client, "one-left") for _ in range(3)))
+    assert sorted(a.body["code"] for a in answers) == ["10000", "10010", "10010"]
+    assert (await sim.store.usage("aioasis", "one-left", sim.clock.now()))["daily"] == 1
+    assert await sim.vendors["aioasis"].balance(sim, sim.state.credentials.get("aioasis", "one-left")) == {
+        "free": 0,
+        "paid": 0,
+    }

@@ -267,7 +267,7 @@ async def check_exchange(
     client, sim = gw
     query, appkey = q
     cred = sim.state.credentials.get("aioasis", appkey) if appkey else None
-    before = models.remain_of(sim, cred) if cred else 0
+    before = await models.remain_of(sim, cred) if cred else 0
     a = await exchange(client, sim, method, where, query, b)
     code = a.entry["vendor_code"]
     event(f"code {code}")
@@ -277,7 +277,7 @@ async def check_exchange(
         assert code == gate, (code, gate)
     else:
         assert code in ("10000", "10010", "10040"), code
-    after = models.remain_of(sim, cred) if cred else 0
+    after = await models.remain_of(sim, cred) if cred else 0
     if a.body is None:  # HEAD: no body to read, the bookkeeping still holds
         assert after in (before, before - 1)
         return

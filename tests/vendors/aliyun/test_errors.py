@@ -467,15 +467,20 @@ async def test_acs3_accepted_and_its_failures(client: TestClient, sim: Sim) -> N
     assert_pop(await acs3(client, body, ak="nobody"), "InvalidAccessKeyId.NotFound")
 
 
-def test_nonce_cache_is_bounded_and_forgets_on_the_simulator_clock(sim: Sim) -> None:
+async def test_nonce_cache_is_bounded_and_forgets_on_the_simulator_clock(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nonces are claims of the store: the in-process store keeps ``MAX_CLAIMS`` per space (2 here)."""
+    from simulator.store import memory
     from simulator.vendors.aliyun.gateway import nonce_used
     from simulator.vendors.aliyun.policy import GatewaySettings
 
-    gs = GatewaySettings(nonce_ttl_s=10, nonce_cache_size=2)
-    assert not nonce_used(sim, gs, "a", 0)
-    assert nonce_used(sim, gs, "a", 1)
-    assert not nonce_used(sim, gs, "b", 1)
-    assert not nonce_used(sim, gs, "c", 1)  # over the size: "a" is forgotten
-    assert not nonce_used(sim, gs, "a", 2)
-    assert nonce_used(sim, gs, "c", 5)
-    assert not nonce_used(sim, gs, "c", 11)  # past its TTL
+    monkeypatch.setattr(memory, "MAX_CLAIMS", 2)
+    gs = GatewaySettings(nonce_ttl_s=10)
+    assert not await nonce_used(sim, gs, "a", 0)
+    assert await nonce_used(sim, gs, "a", 1)
+    assert not await nonce_used(sim, gs, "b", 1)
+    assert not await nonce_used(sim, gs, "c", 1)  # over the size: "a" is forgotten
+    assert not await nonce_used(sim, gs, "a", 2)
+    assert await nonce_used(sim, gs, "c", 5)
+    assert not await nonce_used(sim, gs, "c", 11)  # past its TTL

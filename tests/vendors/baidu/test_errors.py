@@ -329,6 +329,34 @@ async def test_110_revoked_token(client: TestClient) -> None:
     assert entry["credential"] == BAIDU_API_KEY
 
 
+async def test_token_listing_is_oldest_first_and_takes_a_limit(client: TestClient) -> None:
+    issued = [await baidu_token(client) for _ in range(3)]
+    resp = await client.get("/__modsim/vendors/baidu/tokens")
+    listed = (await resp.json())["tokens"]
+    assert [t["token"] for t in listed] == issued
+    assert set(listed[0]) == {"token", "api_key", "app_id", "issued", "expires", "revoked"}
+    resp = await client.get("/__modsim/vendors/baidu/tokens", params={"limit": "2"})
+    assert [t["token"] for t in (await resp.json())["tokens"]] == issued[:2]
+    for bad in ("-1", "x", "²"):
+        resp = await client.get("/__modsim/vendors/baidu/tokens", params={"limit": bad})
+        assert resp.status == 400, bad
+
+
+async def test_revoking_a_key_revokes_its_tokens_only(client: TestClient) -> None:
+    mine = [await baidu_token(client) for _ in range(2)]
+    other = await baidu_token(client, "demo-baidu-cloud-key", "demo-baidu-cloud-secret")
+    resp = await client.post("/__modsim/vendors/baidu/tokens/revoke", json={"api_key": BAIDU_API_KEY})
+    assert await resp.json() == {"revoked": 2}
+    # a token named twice (by value and by its key) counts once
+    resp = await client.post(
+        "/__modsim/vendors/baidu/tokens/revoke", json={"api_key": BAIDU_API_KEY, "token": mine[0]}
+    )
+    assert await resp.json() == {"revoked": 2}
+    resp = await client.get("/__modsim/vendors/baidu/tokens")
+    revoked = {t["token"]: t["revoked"] for t in (await resp.json())["tokens"]}
+    assert revoked == {mine[0]: True, mine[1]: True, other: False}
+
+
 async def test_111_expired_token(client: TestClient) -> None:
     token = await baidu_token(client)
     resp = await client.post("/__modsim/clock", json={"advance_s": 2592001})

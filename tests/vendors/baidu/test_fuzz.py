@@ -373,17 +373,17 @@ async def _issue(client: TestClient, api_key: str, secret: str) -> str:
 
 
 async def token_value(client: TestClient, sim: Sim, label: str) -> str:
-    store = auth.tokens(sim)
+    issued = [auth.Token.from_dict(r) for r in await auth.tokens(sim).values()]
     keys = {"valid": BAIDU_API_KEY, "cloud": CLOUD_KEY, "noperm": NOPERM_KEY, "revoked": BAIDU_API_KEY}
     if label in keys:
         want_revoked = label == "revoked"
-        for rec in store.values():
+        for rec in issued:
             if rec.api_key == keys[label] and rec.revoked == want_revoked and rec.expires > sim.clock.now():
                 return rec.token
         secrets = {BAIDU_API_KEY: BAIDU_SECRET, CLOUD_KEY: CLOUD_SECRET, NOPERM_KEY: NOPERM_SECRET}
         token = await _issue(client, keys[label], secrets[keys[label]])
         if want_revoked:
-            auth.revoke(sim, token=token)
+            await auth.revoke(sim, token=token)
         return token
     return {
         "garbage": "not-a-token",
@@ -549,7 +549,8 @@ async def test_token_endpoint_answers_oauth_json_whatever_arrives(
     check_token_answer(a)
     if a.status == 200 and method != "HEAD":
         # a token goes only to a caller that presented the key's secret
-        rec = auth.tokens(sim)[a.body["access_token"]]
+        rec = await auth.token_record(sim, a.body["access_token"])
+        assert rec is not None
         assert SECRETS[rec.api_key].encode() in query.encode() + (body.data or b"")
         assert a.entry["credential"] == rec.api_key
 
@@ -630,7 +631,7 @@ async def test_face_audit_is_always_200_with_a_baidu_body(
         assert code == 282002, a.body
         return
     token = first(query, "access_token")
-    rec = auth.tokens(sim).get(token) if token else None
+    rec = await auth.token_record(sim, token) if token else None
     if not token:
         assert code == (14 if authorization and authorization.startswith("bce-auth-v1/") else 100)
     elif rec is None or rec.revoked:
@@ -715,7 +716,7 @@ async def test_censor_endpoints_are_always_200_with_a_baidu_body(
         check_rest_error(a.body)
     assert a.entry["vendor_code"] == code
     token = first(query, "access_token") if utf8_query(query) else None
-    rec = auth.tokens(sim).get(token) if token else None
+    rec = await auth.token_record(sim, token) if token else None
     if rec is not None and not rec.revoked and rec.api_key != NOPERM_KEY:
         assert a.entry["auth"]["outcome"] == "ok"
         assert code in codes, a.body

@@ -8,6 +8,7 @@ the simulator's table fails a test.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -330,6 +331,44 @@ async def test_400_quota(client: TestClient, limit: str) -> None:
         await client.post("/__modsim/clock", json={"advance_s": 86400})
         status, body = await call(client, {"key": "small-key", "data": b64(), "type": "porn"})
         assert body["code"] == 200
+
+
+async def test_a_submit_failing_after_the_quota_check_is_not_counted(client: TestClient) -> None:
+    resp = await client.post(
+        "/__modsim/credentials", json={"vendor": "itapi", "id": "small-key", "attrs": {"quota": {"total": 1}}}
+    )
+    assert resp.status == 201
+    for data in ("!!not base64!!", base64.b64encode(b"not an image").decode()):  # after the check
+        _, body = await call(client, {"key": "small-key", "data": data, "type": "porn"})
+        assert (body["code"], body["debug"]) != (400, "调用次数超出限制"), body
+    _, body = await call(client, {"key": "small-key", "data": b64(), "type": "porn"})
+    assert body["code"] == 200, body
+    _, body = await call(client, {"key": "small-key", "data": b64(), "type": "porn"})
+    assert body["debug"] == "调用次数超出限制"
+
+
+async def test_concurrent_submits_never_exceed_the_quota(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted when checked: submits that are all past the check at once cannot all pass it."""
+    from simulator.vendors.itapi import models
+
+    original = models.resolve
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)  # every submit is in flight before the first one is answered
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(models, "resolve", slow)
+    resp = await client.post(
+        "/__modsim/credentials", json={"vendor": "itapi", "id": "small-key", "attrs": {"quota": {"total": 2}}}
+    )
+    assert resp.status == 201
+    answers = await asyncio.gather(
+        *(call(client, {"key": "small-key", "data": b64(), "type": "porn", "sync": "yes"}) for _ in range(5))
+    )
+    codes = sorted((body["code"], body.get("debug") or "") for _, body in answers)
+    assert codes == [(200, "")] * 2 + [(400, "调用次数超出限制")] * 3, codes
 
 
 async def test_400_taskid_missing(client: TestClient) -> None:

@@ -82,7 +82,7 @@ async def test_expiry_on_the_simulator_clock(configured: Any) -> None:
 async def test_the_store_is_bounded(configured: Any) -> None:
     client, sim = await configured({"tasks": {"max_tasks": 3}})
     ids = [await submit(client, b64(None, size=(16 + i, 16))) for i in range(5)]
-    assert len(tasks_of(sim)) == 3
+    assert await tasks_of(sim).count() == 3
     for taskid in ids[:2]:
         _, body = await query(client, taskid)
         assert (body["code"], body["debug"]) == (400, "任务不存在")
