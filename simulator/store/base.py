@@ -162,8 +162,11 @@ class Store(ABC):
         """``{"qps": ..., "daily": ..., "total": ...}`` counted now."""
 
     @abstractmethod
-    async def take_from(self, space: str, key: str, pools: Sequence[tuple[str, int]]) -> str | None:
-        """Count one use of the first pool with room (its limit not reached); its name, or None."""
+    async def take_from(
+        self, space: str, key: str, pools: Sequence[tuple[str, int]]
+    ) -> tuple[str | None, dict[str, int]]:
+        """Count one use of the first pool with room (its limit not reached): its name (None: no pool
+        had room) and every pool's uses right after, read in the same atomic step."""
 
     @abstractmethod
     async def pool_usage(self, space: str, key: str) -> dict[str, int]: ...

@@ -163,13 +163,15 @@ class MemoryStore(Store):
             "total": u.total,
         }
 
-    async def take_from(self, space: str, key: str, pools: Sequence[tuple[str, int]]) -> str | None:
+    async def take_from(
+        self, space: str, key: str, pools: Sequence[tuple[str, int]]
+    ) -> tuple[str | None, dict[str, int]]:
         used = self._pools.setdefault((space, key), {})
         for name, limit in pools:
             if used.get(name, 0) < limit:
                 used[name] = used.get(name, 0) + 1
-                return name
-        return None
+                return name, dict(used)
+        return None, dict(used)
 
     async def pool_usage(self, space: str, key: str) -> dict[str, int]:
         return dict(self._pools.get((space, key), {}))

@@ -306,6 +306,7 @@ class RedisTable(Table):
             blob = "" if new is None else jsonout.dumps(new, default=str).decode()
             if await link.evalsha("table_cas", self._keys[:3], (key, raw, blob)):
                 if self.cached:
+                    self._cache.pop(key, None)
                     await self._store.invalidate(self.name, key)
                 return new
         raise StoreUnavailable(f"table {self.name}: record {key!r} kept changing under update")
@@ -313,6 +314,7 @@ class RedisTable(Table):
     async def delete(self, key: str) -> bool:
         gone = bool(await self._store.link.evalsha("table_delete", self._keys[:3], (key,)))
         if self.cached:
+            self._cache.pop(key, None)
             await self._store.invalidate(self.name, key)
         return gone
 
@@ -740,10 +742,12 @@ class RedisStore(Store):
         )
         return {"qps": int(qps), "daily": int(daily), "total": int(total)}
 
-    async def take_from(self, space: str, key: str, pools: Sequence[tuple[str, int]]) -> str | None:
+    async def take_from(
+        self, space: str, key: str, pools: Sequence[tuple[str, int]]
+    ) -> tuple[str | None, dict[str, int]]:
         args = [x for name, limit in pools for x in (name, int(limit))]
-        got = await self.link.evalsha("take_from", (f"{self.prefix}p:{space}:{key}",), args)
-        return got.decode() if got is not None else None
+        got, *used = await self.link.evalsha("take_from", (f"{self.prefix}p:{space}:{key}",), args)
+        return (got.decode() if got else None), _pairs(used)
 
     async def pool_usage(self, space: str, key: str) -> dict[str, int]:
         raw = await self.link.call("HGETALL", f"{self.prefix}p:{space}:{key}")

@@ -97,16 +97,22 @@ return {rt, daily, tonumber(redis.call('HGET', u, 't') or '0')}
 """
 )
 
-#: KEYS: pool hash. ARGV: name, limit, name, limit, ... Returns the pool used, or nil.
+#: KEYS: pool hash. ARGV: name, limit, name, limit, ... Returns {the pool used ('' = none), then
+#: every pool's name and uses after}.
 TAKE_FROM = """
+local taken = ''
 for i = 1, #ARGV, 2 do
   local used = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
   if used < tonumber(ARGV[i + 1]) then
     redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
-    return ARGV[i]
+    taken = ARGV[i]
+    break
   end
 end
-return nil
+local out = {taken}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all do out[#out + 1] = all[i] end
+return out
 """
 
 #: KEYS: the claim. ARGV: now, expiry (simulator seconds), real TTL (ms). 1: claimed.

@@ -125,7 +125,10 @@ async def test_consume_is_exact_under_concurrency(store: Store) -> None:
 async def test_take_from_pools_in_order_exactly(store: Store) -> None:
     pools = [("free", 3), ("paid", 2)]
     got = await asyncio.gather(*(store.take_from("ai", "key", pools) for _ in range(20)))
-    assert sorted(g or "" for g in got) == [""] * 15 + ["free"] * 3 + ["paid"] * 2
+    assert sorted(name or "" for name, _ in got) == [""] * 15 + ["free"] * 3 + ["paid"] * 2
+    # each take sees the counts right after it: every count from 1 to 5 once
+    taken = sorted(sum(used.values()) for name, used in got if name is not None)
+    assert taken == [1, 2, 3, 4, 5]
     assert await store.pool_usage("ai", "key") == {"free": 3, "paid": 2}
     assert await store.pool_usage("ai", "other") == {}
 

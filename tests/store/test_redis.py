@@ -51,8 +51,10 @@ async def test_cached_table_forgets_everywhere_on_update(redis_stores: Callable[
     tb = b.table("tokens", 10, expiring=True, cached=True)
     await ta.put("t", {"revoked": False}, T0, score=T0 + 100)
     assert await tb.get("t") == {"revoked": False}  # now cached on b
+    assert await ta.get("t") == {"revoked": False}  # cached on a too
     await ta.update("t", lambda r: {**r, "revoked": True})
     assert await tb.get("t") == {"revoked": True}
+    assert await ta.get("t") == {"revoked": True}
     await ta.delete("t")
     assert await tb.get("t") is None
 

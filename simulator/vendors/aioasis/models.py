@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.context import RequestCtx
 from simulator.state import Credential
+from simulator.store import StoreUnavailable
 from simulator.vendors.aioasis.errors import SUCCESS, AioasisError
 from simulator.vendors.baidu import models as baidu
 from simulator.vendors.baidu.envelope import error_body as baidu_error_body
@@ -146,7 +147,12 @@ async def current_remain(sim: Sim, operation: str, appkey: str | None) -> int:
     if operation != OPERATION or not appkey:
         return 0
     cred = sim.state.credentials.get(VENDOR, appkey)
-    return await remain_of(sim, cred) if cred is not None else 0
+    if cred is None:
+        return 0
+    try:
+        return await remain_of(sim, cred)
+    except StoreUnavailable:  # the error being rendered may be that one: no balance to tell
+        return 0
 
 
 def authenticate(sim: Sim, ctx: RequestCtx, appkey: str) -> Credential:
@@ -188,13 +194,14 @@ async def _check_balance(sim: Sim, ctx: RequestCtx, acct: Account, appkey: str) 
         raise _no_calls_left(ctx, acct)
 
 
-async def _bill(sim: Sim, ctx: RequestCtx, acct: Account, appkey: str) -> bool:
-    """Use one call (free first, atomically: never below zero, whatever the instances); True when it
-    was a paid one. 10010 when none is left by now (concurrent calls took the last ones)."""
-    pool = await sim.store.take_from(VENDOR, appkey, _pools(acct))
+async def _bill(sim: Sim, ctx: RequestCtx, acct: Account, appkey: str) -> tuple[bool, int]:
+    """Use one call (free first, atomically: never below zero, whatever the instances): whether it
+    was a paid one, and the calls left right after it (concurrent calls each see their own count).
+    10010 when none is left by now (concurrent calls took the last ones)."""
+    pool, used = await sim.store.take_from(VENDOR, appkey, _pools(acct))
     if pool is None:
         raise _no_calls_left(ctx, acct)
-    return pool == "paid"
+    return pool == "paid", sum(_left(acct, used))
 
 
 def upstream_params(params: dict[str, str], settings: AioasisSettings) -> dict[str, str]:
@@ -237,13 +244,13 @@ async def touxiangshenhe(
             ctx.vendor_code = SUCCESS
             ctx.note(f"upstream face_audit answered {err.code} {err.message!r}: passed through, not billed")
             return Outcome(passthrough(sim, err), charge=False, remain=await remain_of(sim, cred))
-        charge = await _bill(sim, ctx, acct, cred.id)
+        charge, remain = await _bill(sim, ctx, acct, cred.id)
         billed = True
     finally:
         if day_taken and not billed:  # not billed after all: not counted against the day either
             await sim.store.refund(VENDOR, cred.id, sim.clock.now())
     ctx.vendor_code = SUCCESS
-    return Outcome(body, charge=charge, remain=await remain_of(sim, cred))
+    return Outcome(body, charge=charge, remain=remain)
 
 
 def passthrough(sim: Sim, err: BaiduError) -> dict[str, Any]:
