@@ -91,7 +91,6 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         exchange = _exchange(request, resp, sim.settings.journal_body_bytes)
         if ctx.no_answer:  # nothing went back: no response side (HAR: status 0)
             exchange.update(response_headers=[], response_body=_snippet(None, 0))
-        return resp
     except asyncio.CancelledError:
         ctx.error = "client went away (request cancelled)"
         raise
@@ -105,6 +104,9 @@ async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
     finally:
         CURRENT.reset(current)
         _record(sim, ctx, status, (time.perf_counter() - t0) * 1000, exchange)
+    if sim.store.shared:
+        await sim.store.journal_written()
+    return resp
 
 
 def _header_text(text: str) -> str:

@@ -17,9 +17,10 @@ A URL resolves, first match wins, through:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 
@@ -45,6 +46,44 @@ class Download:
         return self.outcome == "ok"
 
 
+@dataclass(frozen=True, slots=True)
+class UrlFacts:
+    """What a URL string alone says (no state, no network): its parts (None when ``urlsplit``
+    refuses it, ``error`` saying why), host, ``#modsim=`` marker and SHA-256 (its content identity
+    when no bytes are loaded)."""
+
+    parts: SplitResult | None
+    error: str
+    host: str | None
+    marker: str | None
+    sha256: str
+
+
+#: url -> its facts, first in first out (a pure function of the string: clients send the same URLs
+#: again and again, and splitting one costs more than the rest of resolving it)
+_FACTS: dict[str, UrlFacts] = {}
+FACTS_MAX = 4096
+#: longer URLs are not kept
+FACTS_URL_MAX = 2048
+
+
+def url_facts(url: str) -> UrlFacts:
+    facts = _FACTS.get(url)
+    if facts is not None:
+        return facts
+    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        parts = urlsplit(url)
+        facts = UrlFacts(parts, "", parts.hostname, marker_from_url(url), digest)
+    except ValueError as exc:
+        facts = UrlFacts(None, str(exc), None, None, digest)
+    if len(url) <= FACTS_URL_MAX:
+        if len(_FACTS) >= FACTS_MAX:
+            del _FACTS[next(iter(_FACTS))]
+        _FACTS[url] = facts
+    return facts
+
+
 def _url_rule(rules: list[ScenarioRule], url: str, vendor: str, operation: str) -> ScenarioRule | None:
     for rule in rules:
         m = rule.match
@@ -68,11 +107,11 @@ async def resolve_url(
     max_bytes: int,
 ) -> Download:
     """``peer``: the address of the client whose request needs the URL (see ``simulator.outbound``)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return Download(url, "invalid", reason=f"unparseable URL: {exc}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    facts = url_facts(url)
+    parts, host = facts.parts, facts.host
+    if parts is None:
+        return Download(url, "invalid", reason=f"unparseable URL: {facts.error}")
+    if parts.scheme not in ("http", "https") or not host:
         return Download(url, "invalid", reason="not an http(s) URL with a host")
     rule = _url_rule(rules, url, vendor, operation)
     if rule is not None:
@@ -83,10 +122,10 @@ async def resolve_url(
             data = await asyncio.to_thread(rule.file.read_bytes)
             return Download(url, "ok", data=data, scenario=rule.scenario, source=label)
         return Download(url, "ok", scenario=rule.scenario, source=label)
-    marker = marker_from_url(url)
+    marker = facts.marker
     if marker:
         return Download(url, "ok", scenario=marker, source="marker")
-    if host_allowed(parts.hostname, allowlist):
+    if host_allowed(host, allowlist):
         return await _fetch(url, outbound.Guard(allowlist, peer), timeout_s, max_bytes)
     return Download(
         url,

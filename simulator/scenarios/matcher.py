@@ -101,6 +101,8 @@ async def take_queued(sim: Resolver, target: Target) -> Resolution | None:
 
 
 async def _take(sim: Resolver, target: Target) -> tuple[Resolution | None, tuple[str, ...]]:
+    if not sim.store.queue_may_hold():
+        return None, ()
     scenarios = sim.state.scenarios
 
     def unusable(name: str) -> bool:

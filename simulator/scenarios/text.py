@@ -13,6 +13,11 @@ text lines (queued, a rule, a marker) analyses those lines, not the submitted te
 ``reject``/``review`` thresholds (0.8 / 0.5 by default) turn scores into verdicts.
 
 A text can name its scenario with the marker ``[[modsim=NAME]]`` anywhere in it.
+
+A verdict is a pure function of the text, the forced hits and the seed (the lexicon is fixed when the
+simulator starts), so ``analyse`` keeps the last ``MEMO_MAX`` verdicts of texts up to
+``MEMO_TEXT_MAX`` characters: a scenario's lines, rendered on every call that names it, are
+analysed once (the same ``TextVerdict`` object comes back, which lets renderings memoise on it too).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ WORD_WEIGHT = 0.85
 PATTERN_WEIGHT = 0.6
 TEXT_MARKER = re.compile(r"\[\[modsim=([A-Za-z0-9_.-]{1,64})\]\]")
 DEFAULT_NAMES = {1: "暴恐违禁", 2: "文本色情", 3: "政治敏感", 4: "恶意推广", 5: "低俗辱骂"}
+#: verdicts kept (first in, first out) and the longest text kept
+MEMO_MAX = 512
+MEMO_TEXT_MAX = 4096
 
 
 def marker_from_text(text: str) -> str | None:
@@ -82,6 +90,7 @@ class Lexicon:
                 tuple(d.get("words", ())),
                 tuple(found),
             )
+        self._memo: dict[tuple[str, tuple[TextHit, ...], int], TextVerdict] = {}
 
     def truth(self, scenario: Scenario, rng: Rng, submitted: str = "") -> TextVerdict:
         """The verdict on a text whose scenario is ``scenario``: its text lines when it has any, else
@@ -90,6 +99,18 @@ class Lexicon:
         return self.analyse(text, rng, scenario.text_hits)
 
     def analyse(self, text: str, rng: Rng, forced: tuple[TextHit, ...] = ()) -> TextVerdict:
+        if len(text) > MEMO_TEXT_MAX:
+            return self._analyse(text, rng, forced)
+        key = (text, forced, rng.seed)
+        verdict = self._memo.get(key)
+        if verdict is None:
+            verdict = self._analyse(text, rng, forced)
+            if len(self._memo) >= MEMO_MAX:
+                del self._memo[next(iter(self._memo))]
+            self._memo[key] = verdict
+        return verdict
+
+    def _analyse(self, text: str, rng: Rng, forced: tuple[TextHit, ...]) -> TextVerdict:
         lowered = text.lower()
         out = []
         for label, (name, words, regexes) in self.labels.items():

@@ -188,6 +188,10 @@ class Store(ABC):
         matching entries passed over as unusable."""
 
     @abstractmethod
+    def queue_may_hold(self) -> bool:
+        """False only when the queue is known to be empty (no I/O): callers skip ``queue_take`` then."""
+
+    @abstractmethod
     async def queue_give_back(self, q: QueuedOutcome) -> None: ...
 
     @abstractmethod
@@ -218,6 +222,11 @@ class Store(ABC):
     @abstractmethod
     def journal_add(self, entry: dict[str, Any]) -> None:
         """Append one entry (it gets its ``seq``; a shared store also names the ``instance``)."""
+
+    async def journal_written(self) -> None:
+        """Return once the entries added so far are on their way to every instance (a shared store
+        batches them per round of the event loop): a request's answer goes after its entry."""
+        return None
 
     @abstractmethod
     async def journal_select(

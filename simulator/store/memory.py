@@ -211,6 +211,9 @@ class MemoryStore(Store):
 
         return self._queue.take(vendor, operation, credential, usable), skipped
 
+    def queue_may_hold(self) -> bool:
+        return bool(self._queue)
+
     async def queue_give_back(self, q: QueuedOutcome) -> None:
         self._queue.give_back(q)
 

@@ -101,6 +101,8 @@ class _Link:
         self._wake = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._flush_scheduled = False
+        #: called by ``flush`` before it writes: may queue more commands (the journal's batch)
+        self.before_flush: Callable[[], None] | None = None
         self.last_reply = time.monotonic()
         self.up = False
         self.shas: dict[str, str] = {}
@@ -135,9 +137,7 @@ class _Link:
     def _queue(self, args: Command, fut: asyncio.Future[Any] | None) -> None:
         self._out.append(args)
         self._pending.append((args, fut))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+        self.schedule_flush()
 
     def evalsha(self, name: str, keys: Sequence[Any], args: Sequence[Any]) -> asyncio.Future[Any]:
         self._check()
@@ -148,8 +148,16 @@ class _Link:
             return
         self.send("EVALSHA", self.shas[name], len(keys), *keys, *args)
 
+    def schedule_flush(self) -> None:
+        """A ``flush`` at the start of the event loop's next round (once, however often asked)."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
     def flush(self) -> None:
         """Write every queued command now (one write)."""
+        if self.before_flush is not None:
+            self.before_flush()
         self._flush_scheduled = False
         if not self._out or self._conn is None or not self.up:
             return
@@ -350,6 +358,7 @@ class RedisStore(Store):
         # socket timeout: the heartbeat notices a stalled connection (``REPLY_TIMEOUT_S``)
         self._pool = ConnectionPool.from_url(url, socket_connect_timeout=2.0, socket_timeout=None, protocol=2)
         self.link = _Link(self._pool, self._lost)
+        self.link.before_flush = self._drain_rows
         self._events_conn: AbstractConnection | None = None
         self._listener: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
@@ -367,6 +376,8 @@ class RedisStore(Store):
         self._queue_event_version = 0
         #: journal entries added while Redis was lost, sent when it is back
         self._backlog: deque[tuple[Any, ...]] = deque(maxlen=max(1, journal._size))
+        #: journal rows not yet written (``journal_add``)
+        self._rows: list[tuple[Any, ...]] = []
         self._down_since: float | None = None
         self._last_error = ""
         self._closing = False
@@ -512,6 +523,7 @@ class RedisStore(Store):
         try:
             await self._disconnect()
             self.link = _Link(self._pool, self._lost)
+            self.link.before_flush = self._drain_rows
             await asyncio.wait_for(self._connect(), REPLY_TIMEOUT_S)
         except (TimeoutError, RedisError, OSError, StoreUnavailable) as exc:
             self._last_error = str(exc) or type(exc).__name__
@@ -773,6 +785,9 @@ class RedisStore(Store):
         )
         self._queue_maybe = True
 
+    def queue_may_hold(self) -> bool:
+        return self._queue_maybe
+
     async def queue_take(
         self, vendor: str, operation: str, credential: str | None, unusable: Callable[[str], bool]
     ) -> tuple[QueuedOutcome | None, list[str]]:
@@ -860,6 +875,9 @@ class RedisStore(Store):
     # --- the journal ---------------------------------------------------------------------------
 
     def journal_add(self, entry: dict[str, Any]) -> None:
+        """The entry is written with every other entry finished in the same round of the event loop
+        (one script call, one write: ``_drain_rows`` at the next ``flush``); ``journal_written``
+        lets the request's answer go only after that write."""
         entry["instance"] = self.instance
         blob = self._journal.add(entry)
         # the shared copy gets its seq from Redis: drop the local one (the last key, see Journal.add)
@@ -874,8 +892,24 @@ class RedisStore(Store):
         if not self.link.up:
             self._backlog.append(row)
             return
-        self._send_journal([row])
-        self.link.flush()  # the answer must not reach its client before its effects reach Redis
+        self._rows.append(row)
+        self.link.schedule_flush()
+
+    async def journal_written(self) -> None:
+        if self._rows:  # the flush is scheduled: yield to the loop, which runs it before resuming us
+            await asyncio.sleep(0)
+
+    def _drain_rows(self) -> None:
+        """The entries added since the last write, as ``journal_add`` script calls (100 a call); to
+        the backlog while Redis is out of reach."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        if not self.link.up:
+            self._backlog.extend(rows)
+            return
+        for i in range(0, len(rows), 100):
+            self._send_journal(rows[i : i + 100])
 
     def _send_journal(self, rows: list[tuple[Any, ...]]) -> None:
         args: list[Any] = [self.prefix, self._journal._size]
@@ -886,6 +920,7 @@ class RedisStore(Store):
     async def journal_select(
         self, vendor: str | None = None, limit: int | None = None, since: int | None = None, **eq: Any
     ) -> list[bytes]:
+        self._drain_rows()
         if not self.link.up:  # what this instance saw, while the shared journal is out of reach
             return self._journal.select(vendor, limit, since, **eq)
         wanted = {"vendor": vendor, **eq} if vendor is not None else dict(eq)
@@ -915,15 +950,18 @@ class RedisStore(Store):
         return rows[:limit] if limit else rows
 
     async def journal_clear(self) -> None:
+        self._drain_rows()
         self._journal.clear()
         await self.link.evalsha("journal_clear", (), (self.prefix,))
 
     async def journal_len(self) -> int:
+        self._drain_rows()
         if not self.link.up:
             return len(self._journal)
         return int(await self.link.call("HLEN", self.prefix + "j"))
 
     async def journal_last_seq(self) -> int:
+        self._drain_rows()
         if not self.link.up:
             return self._journal.last_seq
         return int(await self.link.call("GET", self.prefix + "js") or 0)

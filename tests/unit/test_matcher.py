@@ -312,3 +312,19 @@ def test_default_is_an_ordinary_clean_avatar(identity: str, seed: int) -> None:
     assert s.text == () and s.terror == ()
     assert s.porn.porn < 0.05 and s.porn.sexy < 0.1
     assert abs(s.porn.porn + s.porn.sexy + s.porn.normal - 1) < 1e-5
+
+
+def test_text_verdicts_are_remembered_and_equal_to_a_fresh_analysis() -> None:
+    """The lexicon's memo gives the same verdict object for the same text, equal to what a lexicon
+    without a memo computes; another seed is another entry."""
+    from simulator.rng import Rng
+    from simulator.scenarios.text import Lexicon
+
+    spec = {"labels": {"4": {"words": ["加微信"], "patterns": [r"\d{11}"]}}}
+    lex, fresh = Lexicon(spec), Lexicon(spec)
+    text = "加微信 13800138000 看看"
+    first = lex.analyse(text, Rng(3))
+    assert lex.analyse(text, Rng(3)) is first
+    assert first == fresh._analyse(text, Rng(3), ())
+    assert lex.analyse(text, Rng(4)) == fresh._analyse(text, Rng(4), ())
+    assert dict((s.label, s.hits) for s in first.labels)[4] == ("加微信", "13800138000")

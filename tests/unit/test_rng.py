@@ -25,3 +25,17 @@ def test_same_seed_same_sequence() -> None:
     a.reset()
     c = Rng(7)
     assert a.hex(8) == c.hex(8)
+
+
+B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@given(st.integers(0, 2**32), st.text("abc", max_size=3), st.lists(st.integers(0, 120), max_size=6))
+def test_b62_draws_what_a_randint_per_character_draws(seed: int, stream: str, sizes: list[int]) -> None:
+    """Same characters and the same state afterwards (Alibaba Cloud task ids keep their values)."""
+    fast, slow = Rng(seed, stream), Rng(seed, stream)
+    for n in sizes:
+        got = fast.b62(n)
+        assert got == "".join(B62[slow.randint(0, 61)] for _ in range(n))
+        assert len(got) == n
+    assert fast.hex(16) == slow.hex(16)

@@ -15,14 +15,12 @@ matching a URL that cannot be loaded stands in for it (``scenarios.matcher``): `
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from simulator.content import inspect_image, marker_from_url
-from simulator.content.urls import resolve_url
+from simulator.content import inspect_image
+from simulator.content.urls import resolve_url, url_facts
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import ContentRef, Resolution, Target, resolve, standing_in, take_queued
 from simulator.vendors.aliyun.policy import Limits
@@ -68,7 +66,7 @@ class Loaded:
 
 
 def _url_ref(url: str, marker: str | None = None) -> ContentRef:
-    return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=marker)
+    return ContentRef(sha256=url_facts(url).sha256, url=url, marker=marker)
 
 
 async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limits) -> Loaded:
@@ -76,13 +74,13 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limi
     queued = await take_queued(sim, target)
     if queued is not None:
         return Loaded(200, _url_ref(url), queued)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    facts = url_facts(url)
+    parts = facts.parts
+    if parts is None:
         ctx.note(f"url {url[:200]!r}: unparseable")
         return Loaded(400)
     if parts.scheme == "oss":
-        return Loaded(200, _url_ref(url, marker_from_url(url)))
+        return Loaded(200, _url_ref(url, facts.marker))
     d = await resolve_url(
         url,
         rules=sim.state.rules,
@@ -95,7 +93,7 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limi
     )
     if not d.ok:
         code = OUTCOME_CODES.get(d.outcome, 480)
-        if d.outcome == "failed" and d.source == "none" and _internal(parts.hostname):
+        if d.outcome == "failed" and d.source == "none" and _internal(facts.host):
             code = 401
         ctx.note(f"download {url[:200]!r}: {d.outcome} ({d.reason}) -> {code}")
         rule = standing_in(sim.state, target, url, d.outcome)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import string
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 SEED = re.compile(r"[A-Za-z0-9_]{1,64}")
 #: a task whose scenario has a ``service_error`` (without a Green code of its own): the algorithm failed
 SERVICE_ERROR_CODE = 586
-B62 = string.digits + string.ascii_letters
 #: the store's window of images per account (``Store.consume``, key: the account uid)
 IMAGES = "aliyun:images"
 #: the store's table of async tasks (taskId -> ``task_record``)
@@ -49,12 +47,11 @@ def settings_of(sim: Sim) -> AliyunSettings:
     return s
 
 
-def _b62(sim: Sim, n: int) -> str:
-    return "".join(B62[sim.rng.randint(0, 61)] for _ in range(n))
-
-
-def sync_task_id(sim: Sim) -> str:
-    return f"img{_b62(sim, 22)}-{_b62(sim, 6)}"
+def sync_task_ids(sim: Sim, n: int) -> list[str]:
+    """``n`` synchronous task ids (``img`` + 22 + ``-`` + 6 base-62 characters), drawn in one go (the
+    same ids as drawing them one at a time)."""
+    chars = sim.rng.b62(28 * n)
+    return [f"img{chars[i : i + 22]}-{chars[i + 22 : i + 28]}" for i in range(0, 28 * n, 28)]
 
 
 def async_task_id(sim: Sim) -> str:
@@ -170,7 +167,10 @@ async def run_tasks(
 ) -> list[dict[str, Any]]:
     limits = settings_of(sim).limits
     target = Target("aliyun", operation, credential)
-    loaded = await asyncio.gather(*(load(sim, ctx, t.url, target, limits) for t in req.tasks))
+    if sim.settings.fetch_allowlist:  # a download may wait on the network: load the tasks side by side
+        loaded = await asyncio.gather(*(load(sim, ctx, t.url, target, limits) for t in req.tasks))
+    else:  # nothing is fetched (no network by default): one after the other, without a task each
+        loaded = [await load(sim, ctx, t.url, target, limits) for t in req.tasks]
     out = []
     for task, task_id, got in zip(req.tasks, task_ids, loaded, strict=True):
         s = record(ctx, await got.resolution(sim, target)) if got.ref is not None else None
@@ -191,7 +191,11 @@ async def run_tasks(
             text = sim.lexicon.truth(s, sim.rng) if s.has_text else None
             matches = await faces.search(sim, uid, task.group_id, got.ref, s, limits) if task.group_id else []
             item["extras"] = {}
-            item["results"] = [scenes.render(sc, s, biz, text=text, matches=matches) for sc in req.scenes]
+            item["results"] = (
+                [scenes.render(sc, s, biz, text=text, matches=matches) for sc in req.scenes]
+                if matches or "sface-n" in req.scenes
+                else scenes.render_all(req.scenes, s, biz, text=text)
+            )
         out.append(item)
     return out
 
@@ -202,7 +206,7 @@ async def scan_sync(sim: Sim, ctx: RequestCtx, credential: str, uid: str, body: 
     req = parse_scan(ctx, body, st.limits, async_=False)
     await check_qps(sim, ctx, uid, len(req.tasks), st.limits)
     biz = _biz(ctx, st, req.biz_type)
-    ids = [sync_task_id(sim) for _ in req.tasks]
+    ids = sync_task_ids(sim, len(req.tasks))
     data = await run_tasks(sim, ctx, credential, uid, req, biz, "image_scan", ids)
     return data
 

@@ -115,6 +115,31 @@ def _sface_entry(f: Face | None, faces: list[dict[str, Any]], size: tuple[int, i
     return {"x": x, "y": y, "w": w, "h": h, "smileRate": 0, "glasses": glasses, "faces": faces}
 
 
+#: (ids of the scenario, bizType and text verdict, the scenes) -> (those objects, the results), first in
+#: first out; the objects are kept so their ids cannot be reused while an entry lives
+_MEMO: dict[
+    tuple[int, int, int, tuple[str, ...]],
+    tuple[Scenario, BizType, TextVerdict | None, tuple[dict[str, Any], ...]],
+] = {}
+MEMO_MAX = 1024
+
+
+def render_all(
+    scenes: tuple[str, ...], s: Scenario, biz: BizType, *, text: TextVerdict | None = None
+) -> list[dict[str, Any]]:
+    """``[render(sc, s, biz, text=text) for sc in scenes]``, remembered: a scene result depends only on
+    the scenario, the bizType's thresholds and the text verdict (all immutable), so the same content
+    asked again is not rendered again (each call gets its own copies of the result objects)."""
+    key = (id(s), id(biz), id(text), scenes)
+    hit = _MEMO.get(key)
+    if hit is None or hit[0] is not s or hit[1] is not biz or hit[2] is not text:
+        hit = (s, biz, text, tuple(render(sc, s, biz, text=text) for sc in scenes))
+        if len(_MEMO) >= MEMO_MAX:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = hit
+    return [dict(r) for r in hit[3]]
+
+
 def render(
     scene: str,
     s: Scenario,
