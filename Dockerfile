@@ -12,7 +12,7 @@ COPY pyproject.toml README.md ./
 COPY simulator ./simulator
 COPY fixtures ./fixtures
 COPY schemas ./schemas
-RUN pip install --no-cache-dir . && rm -rf /src
+RUN pip install --no-cache-dir '.[redis]' && rm -rf /src
 
 RUN useradd --system --create-home --uid 10001 modsim
 USER modsim

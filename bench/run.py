@@ -18,7 +18,13 @@ What it does (see bench/README.md):
    after each simulator phase a sample of the journal must show only successes;
 4. drives ``--requests-rss`` requests (the fast mix, bench/loadgen.py, count-bound) and reads the
    simulator's VmRSS from /proc;
-5. prints a table, writes the JSON, and says which targets are met.
+5. with ``--state URL`` (and ``--workers N``, default 2): the scale phase. Baidu face_audit on the
+   in-memory simulator, on one simulator process sharing the Redis at URL (a key prefix of this run's
+   own, removed at the end) and on ``--workers N`` processes sharing it, in rounds; CPU per request of
+   each whole process tree and of the Redis server, and the ratios to the in-memory simulator;
+6. with ``--wiremock-jar``: WireMock on the same load, after ``--wiremock-warmup`` s (default 60) of
+   warm-up for its JIT;
+7. prints a table, writes the JSON, and says which targets are met.
 
 Every phase is bounded in time (and the RSS phase in count); every process started here is ended here.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -40,13 +47,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import scale
 import workload
+from scale import proc_cpu_s, proc_status_mb, tree_cpu_s
 from workload import ALL_OPERATIONS, OPERATIONS, Context, Creds, Operation, Request
 
 BENCH = Path(__file__).resolve().parent
@@ -64,7 +73,17 @@ START_TIMEOUT_S = 30.0
 # make_image and Settings come from the simulator in this checkout (the one the benchmark starts)
 if str(REPO) not in sys.path:
     sys.path.insert(1, str(REPO))
-TARGETS = {"ratio_vs_reference": 0.8, "p99_ms": 25.0, "cold_start_s": 1.0, "rss_mb_after": 150.0}
+TARGETS = {
+    "ratio_vs_reference": 0.8,
+    "p99_ms": 25.0,
+    "cold_start_s": 1.0,
+    "rss_mb_after": 150.0,
+    # the scale phase (``--state``, ``--workers``): Baidu face_audit req/s against one in-memory process
+    "redis_1_worker_vs_memory": 0.8,
+    "redis_N_workers_vs_memory": 1.6,
+}
+#: ``--workers`` when only ``--state`` is given
+SCALE_WORKERS = 2
 
 
 def log(msg: str) -> None:
@@ -92,6 +111,8 @@ class Cpus:
     def __init__(self, enabled: bool) -> None:
         avail = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         self.enabled = enabled and len(avail) >= 2
+        #: every core this run may use (the ``--workers N`` phase's server: not pinned to one)
+        self.all: set[int] = set(avail) if self.enabled else set()
         self.server: set[int] = {avail[0]} if self.enabled else set()
         self.client: set[int] = set(avail[1:]) if self.enabled else set()
         if self.enabled:
@@ -142,26 +163,6 @@ class Server:
             return ""
 
 
-def proc_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a process from /proc/PID/stat (None where there is no /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def proc_status_mb(pid: int, key: str) -> float:
-    """``VmRSS`` / ``VmHWM`` of a process from /proc (no psutil needed), in MB (2**20 bytes)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return float("nan")
-
-
 def http_get_status(port: int, path: str, timeout: float = 1.0) -> int | None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -175,13 +176,16 @@ def http_get_status(port: int, path: str, timeout: float = 1.0) -> int | None:
         conn.close()
 
 
-def spawn(name: str, argv: list[str], port: int, workdir: Path, cpus: Cpus) -> Server:
-    """Start a server; its cold start is spawn -> first 200 on /__modsim/health (polled every 2 ms)."""
+def spawn(
+    name: str, argv: list[str], port: int, workdir: Path, cpus: Cpus, pin: set[int] | None = None
+) -> Server:
+    """Start a server; its cold start is spawn -> first 200 on /__modsim/health (polled every 2 ms).
+    ``pin``: its cores (default ``cpus.server``; processes it forks later inherit them)."""
     log_path = workdir / f"{name}-{port}.log"
     with log_path.open("wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=REPO, env=clean_env(), stdout=out, stderr=subprocess.STDOUT)
-    cpus.pin(proc.pid, cpus.server)
+    cpus.pin(proc.pid, cpus.server if pin is None else pin)
     server = Server(name, proc, port, log_path, 0.0)
     deadline = t0 + START_TIMEOUT_S
     while time.perf_counter() < deadline:
@@ -201,7 +205,7 @@ def spawn(name: str, argv: list[str], port: int, workdir: Path, cpus: Cpus) -> S
 SIMULATOR_MODULE = ["simulator"]
 
 
-def simulator_argv(port: int) -> list[str]:
+def simulator_argv(port: int, extra: tuple[str, ...] = ()) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -214,6 +218,7 @@ def simulator_argv(port: int) -> list[str]:
         "--fixtures",
         str(BENCH_FIXTURES),
         "--quiet",  # no console access log: the reference prints nothing either
+        *extra,
     ]
 
 
@@ -318,6 +323,9 @@ def journal_check(sim: Server, op: Operation, limit: int = 50) -> dict[str, Any]
         if e.get("status") != 200 or e.get("vendor_code") not in (None, 0, 200) or e.get("error")
     ]
     out: dict[str, Any] = {"sampled": len(entries), "bad": len(bad)}
+    instances = sorted({str(e["instance"]) for e in entries if e.get("instance")})
+    if instances:  # a shared store names the process that served each entry
+        out["instances"] = instances
     if bad:
         out["first_bad"] = {k: bad[0].get(k) for k in ("status", "vendor_code", "error", "notes")}
     return out
@@ -368,6 +376,10 @@ def wrk_script(req: Request, workdir: Path) -> Path:
     script = body.with_suffix(".lua")
     script.write_text("\n".join(lines))
     return script
+
+
+#: a reading taken before and after a measured phase (CPU seconds, a count); None: unavailable
+Meter = Callable[[], float | None]
 
 
 @dataclass
@@ -449,16 +461,36 @@ class Driver:
         duration: float,
         expect: str,
         pid: int | None = None,
+        cpu: Meter | None = None,
+        meters: dict[str, Meter] | None = None,
     ) -> Phase:
         """``pid``: the server's, to read its CPU time per request (wrk: the measured part only;
-        the Python load generator: warm-up included, over every request it issued)."""
+        the Python load generator: warm-up included, over every request it issued). ``cpu``: another
+        reading of the server's CPU seconds than ``pid``'s own (a process tree). ``meters``: more
+        readings taken at the same two moments; ``extra["NAME_per_request"]`` is each one's
+        difference per request (the Redis server's CPU in µs, its commands)."""
+        read_cpu: Meter | None = cpu or ((lambda: proc_cpu_s(pid)) if pid else None)
+        meters = meters or {}
+
+        def snap() -> tuple[float | None, dict[str, float | None]]:
+            return (read_cpu() if read_cpu else None), {k: m() for k, m in meters.items()}
+
+        def per_request(before: dict[str, float | None], after: dict[str, float | None], n: int) -> Any:
+            out: dict[str, float | None] = {}
+            for k in meters:
+                b, a = before[k], after[k]
+                out[f"{k}_per_request"] = (
+                    round((a - b) / n, 2) if a is not None and b is not None and n else None
+                )
+            return out
+
         use_wrk = self.tool == "wrk" and not (op.signed and warmup + duration > SIGNED_REPLAY_S)
         if use_wrk:
             req = op.build(ctx)  # signed now: valid for the whole phase (showapi 600 s, Aliyun 900 s)
             warm = self.wrk(base, req, warmup) if warmup > 0 else {"requests": 0}
-            cpu0 = proc_cpu_s(pid) if pid else None
+            cpu0, m0 = snap()
             r = self.wrk(base, req, duration)
-            cpu1 = proc_cpu_s(pid) if pid else None
+            cpu1, m1 = snap()
             secs = r["duration_us"] / 1e6
             errors = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
             return Phase(
@@ -468,17 +500,19 @@ class Driver:
                 round(r["p50_us"] / 1000, 3),
                 round(r["p99_us"] / 1000, 3),
                 {"p90_ms": round(r["p90_us"] / 1000, 3), "max_ms": round(r["max_us"] / 1000, 3)}
-                | {"errors": errors, "warmup_requests": warm["requests"]},
+                | {"errors": errors, "warmup_requests": warm["requests"]}
+                | per_request(m0, m1, r["requests"]),
                 _per_request_us(cpu0, cpu1, r["requests"]),
             )
-        cpu0 = proc_cpu_s(pid) if pid else None
+        cpu0, m0 = snap()
         r = self.loadgen(base, [op.name], warmup=warmup, duration=duration, expect=expect)
-        cpu1 = proc_cpu_s(pid) if pid else None
+        cpu1, m1 = snap()
         errors = dict(r["errors"]) | ({"bad_answers": sum(r["bad"].values())} if r["bad"] else {})
         extra: dict[str, Any] = {"p90_ms": r["p90_ms"], "max_ms": r["max_ms"], "errors": errors}
         if r["bad_samples"]:
             extra["bad_samples"] = r["bad_samples"][:2]
         extra["warmup_requests"] = r["issued"] - r["requests"]
+        extra |= per_request(m0, m1, r["issued"])
         cpu_us = _per_request_us(cpu0, cpu1, r["issued"])
         return Phase("python", r["requests"], r["rps"], r["p50_ms"], r["p99_ms"], extra, cpu_us)
 
@@ -565,6 +599,17 @@ def servers_cleanup(servers: list[Server]) -> Iterator[None]:
 
 def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path) -> dict[str, Any]:
     workload.check_aliyun_signer()
+    store = open_state(args)
+    try:
+        return _run_benchmark(args, tool, cpus, workdir, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_benchmark(
+    args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path, store: scale.Redis | None
+) -> dict[str, Any]:
     image = bench_image()
     servers: list[Server] = []
     with servers_cleanup(servers):
@@ -598,6 +643,9 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
                 "image_bytes": len(image),
                 "simulator": " ".join(simulator_argv(sim.port)[1:]).replace(str(REPO) + "/", ""),
                 "vendors": vendors,
+                "state": scale.describe(args.state) if args.state else None,
+                "workers": args.workers if args.state else None,
+                "wiremock_warmup_s": args.wiremock_warmup,
             },
             "operations": {},
         }
@@ -727,6 +775,14 @@ def run_benchmark(args: argparse.Namespace, tool: str, cpus: Cpus, workdir: Path
                 else "not run (--no-same-decoder, or pybase64 is not installed)",
             }
         )
+        if store is not None:
+            if "baidu" in vendors:
+                log(
+                    f"scale phase: baidu_face_audit, in memory vs {args.state} with 1 and {args.workers} workers ..."
+                )
+                result["scale"] = run_scale(args, driver, sim, ctx, store, image, workdir, cpus)
+            else:
+                result["scale"] = {"skipped": "vendor 'baidu' is not served by this simulator"}
         result["wiremock"] = wiremock_compare(args, driver, ctx, workdir, cpus, result["operations"])
     result["targets"] = targets(result)
     return result
@@ -764,6 +820,11 @@ def targets(result: dict[str, Any]) -> dict[str, Any]:
         "cold_start_s": t(cold, "<", TARGETS["cold_start_s"]),
         "rss_mb_after": t(rss, "<", TARGETS["rss_mb_after"]),
     }
+    sc = result.get("scale")
+    if sc is not None:  # asked for (--state): a phase that could not run is a missed target
+        for key in ("redis_1_worker_vs_memory", "redis_N_workers_vs_memory"):
+            out[key] = t(sc.get(key), ">=", TARGETS[key])
+        out["redis_N_workers_vs_memory"]["workers"] = sc.get("workers")
     return {**out, "all_met": all(v["met"] for v in out.values())}
 
 
@@ -844,10 +905,198 @@ _OUTER = (
 )
 
 
+# --- the scale phase (--state URL, --workers N) ---------------------------------------------------
+
+#: the scale phase's three simulators, in the order each round measures them
+SCALE_KEYS = ("memory", "redis_1_worker", "redis_N_workers")
+
+
+def wait_workers(server: Server, n: int) -> None:
+    """``serve --workers N`` answers /__modsim/health as soon as one worker listens; its supervisor
+    prints ``N workers (pids ...)`` once every worker has reported ready."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}:\n{server.log_tail()}")
+        with contextlib.suppress(OSError):
+            if f"{n} workers (pids" in server.log_path.read_text(errors="replace"):
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{server.name}: not every worker was ready within {START_TIMEOUT_S} s")
+
+
+def open_state(args: argparse.Namespace) -> scale.Redis | None:
+    """The benchmark's own connection to ``--state`` (None without it); RuntimeError when unusable, so
+    the run stops before its first phase rather than after minutes."""
+    if not args.state:
+        return None
+    try:
+        return scale.Redis(args.state)
+    except scale.RedisUnavailable as exc:
+        raise RuntimeError(str(exc)) from exc
+
+
+def run_scale(
+    args: argparse.Namespace,
+    driver: Driver,
+    sim: Server,
+    sim_ctx: Context,
+    store: scale.Redis,
+    image: bytes,
+    workdir: Path,
+    cpus: Cpus,
+) -> dict[str, Any]:
+    """Baidu face_audit on (a) the in-memory simulator already running, (b) one simulator process on
+    the shared store, (c) ``--workers N`` on the same store (one simulator: the credentials and the
+    token made on (b) serve on (c)). Each round measures the three in turn with the same load; the
+    ratios are the medians of the per-round ratios to (a). The run's keys are removed at the end."""
+    op = OPERATIONS["baidu_face_audit"]
+    n = args.workers
+    prefix = f"modsim-bench-{os.getpid()}:"
+    state = ("--state", args.state, "--state-prefix", prefix)
+    redis_pid = store.local_pid()
+    out: dict[str, Any] = {
+        "operation": op.name,
+        "state": scale.describe(args.state),
+        "state_prefix": prefix,
+        "workers": n,
+        "redis": {"version": store.version, "process_id": store.process_id, "local": redis_pid is not None},
+    }
+    servers: list[Server] = []
+    try:
+        with servers_cleanup(servers):
+            port = free_port()
+            argv1 = simulator_argv(port, (*state, "--instance", "bench-1"))
+            one = spawn("simulator-redis-1", argv1, port, workdir, cpus)
+            servers.append(one)
+            port = free_port()
+            argvn = simulator_argv(port, (*state, "--instance", "bench-w", "--workers", str(n)))
+            # the N workers may use every core (pinned to all of them, not inheriting this process's)
+            many = spawn(f"simulator-redis-{n}", argvn, port, workdir, cpus, pin=cpus.all)
+            servers.append(many)
+            wait_workers(many, n)
+            scale.pin_tree(many.proc.pid, cpus.all)
+            workers = scale.tree_pids(many.proc.pid)[1:]
+            log(f"scale: 1 process and {n} workers (pids {workers}) on {out['state']} prefix {prefix}")
+            out["simulators"] = {
+                "redis_1_worker": " ".join(argv1[1:]).replace(str(REPO) + "/", ""),
+                "redis_N_workers": " ".join(argvn[1:]).replace(str(REPO) + "/", ""),
+            }
+            out["cold_start_s"] = {
+                "redis_1_worker": one.cold_start_s,
+                "redis_N_workers_first": many.cold_start_s,
+            }
+            # one simulator: what is set up on (b) is there on (c), from whichever worker answers
+            ctx, _ = setup_simulator(one, image)
+            ctx_path = workdir / "context-redis.json"
+            ctx_path.write_text(ctx.to_json())
+            rdriver = Driver(driver.tool, driver.connections, cpus, workdir, ctx_path)
+            for target in (one, *[many] * (4 * n)):  # fresh connections: every worker, most likely
+                status, body = call(target.base, op.build(ctx))
+                if not op.ok(status, body):
+                    out["skipped"] = f"pre-check failed on {target.name}: " + workload.explain(
+                        op.name, status, body
+                    )
+                    return out
+            out["pinning"] = {
+                "pinned": cpus.enabled,
+                "loadgen_cpus": sorted(cpus.client) or None,
+                "memory_cpus": scale.affinity(sim.proc.pid),
+                "redis_1_worker_cpus": scale.affinity(one.proc.pid),
+                "redis_N_workers_cpus": {str(p): scale.affinity(p) for p in [many.proc.pid, *workers]},
+                "redis_server_cpus": scale.affinity(redis_pid) if redis_pid else "not local: unknown",
+                "note": "the N workers are not pinned to one core; the Redis server is not pinned by the run",
+            }
+
+            def redis_cpu_us() -> float | None:
+                cpu = store.cpu_s()
+                return None if cpu is None else cpu * 1e6
+
+            meters: dict[str, Meter] = {"redis_cpu_us": redis_cpu_us, "redis_commands": store.commands}
+            runs: dict[str, tuple[Server, Context, Driver]] = {
+                "memory": (sim, sim_ctx, driver),
+                "redis_1_worker": (one, ctx, rdriver),
+                "redis_N_workers": (many, ctx, rdriver),
+            }
+            phases: dict[str, list[Phase]] = {k: [] for k in SCALE_KEYS}
+            checks: dict[str, list[dict[str, Any]]] = {k: [] for k in SCALE_KEYS}
+            calls: dict[str, dict[str, int]] = {k: {} for k in SCALE_KEYS}
+            for rnd in range(args.rounds):
+                for key in SCALE_KEYS:
+                    server, c, d = runs[key]
+                    pid = server.proc.pid
+                    calls0 = store.command_calls()
+                    ph = d.phase(
+                        server.base,
+                        op,
+                        c,
+                        args.warmup,
+                        args.duration,
+                        "vendor",
+                        cpu=functools.partial(tree_cpu_s, pid),  # the supervisor and its workers
+                        meters=meters,
+                    )
+                    phases[key].append(ph)
+                    for name, count in store.command_calls().items():  # warm-up and measured part
+                        calls[key][name] = calls[key].get(name, 0) + count - calls0.get(name, 0)
+                    checks[key].append(journal_check(server, op))
+                    log(
+                        f"scale round {rnd + 1}/{args.rounds}: {key.replace('_N_', f'_{n}_')} {ph.rps:.0f} req/s "
+                        f"p99 {ph.p99_ms} ms, {ph.cpu_us} µs CPU/request, Redis "
+                        f"{ph.extra.get('redis_cpu_us_per_request')} µs/request"
+                    )
+            for key in SCALE_KEYS:
+                out[key] = _scale_entry(phases[key], checks[key], runs[key][0])
+                issued = sum(p.requests + int(p.extra.get("warmup_requests", 0)) for p in phases[key])
+                top = sorted(((v, k) for k, v in calls[key].items() if v > 0), reverse=True)[:12]
+                out[key]["redis_calls_per_request_by_command"] = {
+                    k: round(v / issued, 2) for v, k in top if issued
+                }
+            for key in SCALE_KEYS[1:]:
+                ratios = [
+                    round(p.rps / m.rps, 3)
+                    for p, m in zip(phases[key], phases["memory"], strict=True)
+                    if m.rps
+                ]
+                out[f"{key}_vs_memory"] = round(statistics.median(ratios), 3) if ratios else None
+                out[f"{key}_round_ratios"] = ratios
+            out["workers_served"] = out["redis_N_workers"]["journal_check"].get("instances", [])
+    finally:
+        try:
+            out["keys_removed"] = store.delete_prefix(prefix)  # the servers are stopped: nothing writes
+        except Exception as exc:  # a run that cannot clean up still reports what it measured
+            out["keys_removed"] = f"failed: {exc}"
+    return out
+
+
+def _scale_entry(phases: list[Phase], checks: list[dict[str, Any]], server: Server) -> dict[str, Any]:
+    bad = sum(c["bad"] for c in checks)
+    instances = sorted({i for c in checks for i in c.get("instances", [])})
+    errors = sum(sum(p.extra.get("errors", {}).values()) for p in phases)
+    return {
+        "rps": round(statistics.fmean(p.rps for p in phases), 1),
+        "round_rps": [p.rps for p in phases],
+        "p50_ms": _mean_opt([p.p50_ms for p in phases]),
+        "p99_ms": _mean_opt([p.p99_ms for p in phases]),
+        "cpu_us_per_request": _mean_opt([p.cpu_us for p in phases]),
+        "redis_cpu_us_per_request": _mean_opt([p.extra.get("redis_cpu_us_per_request") for p in phases]),
+        "redis_commands_per_request": _mean_opt([p.extra.get("redis_commands_per_request") for p in phases]),
+        "requests": sum(p.requests for p in phases),
+        "errors": errors,
+        "journal_check": {"sampled": sum(c["sampled"] for c in checks), "bad": bad}
+        | ({"instances": instances} if instances else {}),
+        "rss_mb": scale.tree_rss_mb(server.proc.pid),
+        "processes": len(scale.tree_pids(server.proc.pid)),
+        "detail": [p.extra for p in phases],
+    }
+
+
 def wiremock_compare(
     args: argparse.Namespace, driver: Driver, ctx: Context, workdir: Path, cpus: Cpus, ops: dict[str, Any]
 ) -> dict[str, Any]:
-    """Optional: Baidu face_audit against a WireMock stub answering a fixed body, same load."""
+    """Optional: Baidu face_audit against a WireMock stub answering a fixed body, same load, after
+    ``--wiremock-warmup`` seconds (default 60) of the same load: the JVM's JIT keeps speeding WireMock
+    up for about a minute, and a shorter warm-up would measure it before its steady state."""
     jar = args.wiremock_jar or os.environ.get("WIREMOCK_JAR")
     if not shutil.which("java"):
         return {"skipped": "java not installed"}
@@ -887,11 +1136,15 @@ def wiremock_compare(
         if status not in (200, 201):
             return {"skipped": f"WireMock stub not accepted: HTTP {status} {raw[:200]!r}"}
         op = OPERATIONS["baidu_face_audit"]
-        # the JVM needs a longer warm-up than Python to reach its steady state
-        p = driver.phase(wm.base, op, ctx, max(args.warmup, 5.0), args.duration, "http200")
+        warmup = args.wiremock_warmup
+        log(f"wiremock: {warmup:g} s of warm-up (JIT), then {args.duration:g} s measured ...")
+        p = driver.phase(wm.base, op, ctx, warmup, args.duration, "http200", proc.pid)
         return {
             "operation": "baidu_face_audit",
             "tool": p.tool,
+            "warmup_s": warmup,
+            "warmup_requests": p.extra.get("warmup_requests"),
+            "cpu_us_per_request": p.cpu_us,
             "rps": p.rps,
             "p50_ms": p.p50_ms,
             "p99_ms": p.p99_ms,
@@ -1034,6 +1287,7 @@ def table(result: dict[str, Any]) -> str:
             f"RSS {result['rss_mb_after']} MB after {result['requests_for_rss']} requests "
             f"(idle {result['rss_phase']['rss_mb_idle']} MB, peak {result['rss_phase']['rss_mb_peak']} MB)"
         )
+    out += scale_table(result.get("scale"))
     wm = result.get("wiremock")
     if isinstance(wm, dict):
         out.append(
@@ -1042,7 +1296,8 @@ def table(result: dict[str, Any]) -> str:
         )
     for name, t in result.get("targets", {}).items():
         if name != "all_met":
-            out.append(f"target {name} {t['target']}: {t['value']} -> {'MET' if t['met'] else 'MISSED'}")
+            label = name if "workers" not in t else f"{name} (N={t['workers']})"
+            out.append(f"target {label} {t['target']}: {t['value']} -> {'MET' if t['met'] else 'MISSED'}")
     soak = result.get("soak")
     if soak:
         out.append(
@@ -1052,6 +1307,62 @@ def table(result: dict[str, Any]) -> str:
             + {True: "FLAT", False: "GROWING", None: "too short to tell"}[soak["flat"]]
         )
     return "\n".join(out)
+
+
+def scale_table(sc: Any) -> list[str]:
+    """The scale phase's lines of the printed table."""
+    if not isinstance(sc, dict):
+        return []
+    if "skipped" in sc:
+        return [f"scale: skipped ({sc['skipped']})"]
+    n = sc["workers"]
+    rows = [
+        (
+            "scale: baidu_face_audit",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "cpu us",
+            "redis cpu us",
+            "redis cmds",
+            "ratio",
+        )
+    ]
+    names = {
+        "memory": "in memory, 1 process",
+        "redis_1_worker": "Redis, 1 process",
+        "redis_N_workers": f"Redis, {n} workers",
+    }
+    for key in SCALE_KEYS:
+        e = sc[key]
+        value = sc.get(f"{key}_vs_memory")
+        ratio = "1" if key == "memory" else ("-" if value is None else f"{value:.3f}x")
+        if e["errors"] or e["journal_check"]["bad"]:
+            ratio += " !"
+        rows.append(
+            (
+                "  " + names[key],
+                f"{e['rps']:.0f}",
+                f"{e['p50_ms']}",
+                f"{e['p99_ms']}",
+                f"{e['cpu_us_per_request']}",
+                f"{e['redis_cpu_us_per_request']}",
+                f"{e['redis_commands_per_request']}",
+                ratio,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    lines.append(
+        f"  {sc['state']} prefix {sc['state_prefix']} (keys removed: {sc.get('keys_removed')}); "
+        f"workers that served: {', '.join(sc.get('workers_served', [])) or '?'}"
+    )
+    return lines
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -1088,6 +1399,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--wiremock-jar", help="WireMock standalone jar (or WIREMOCK_JAR) for the optional comparison"
     )
     ap.add_argument(
+        "--wiremock-warmup",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds of load on WireMock before its measured phase (default 60: its JIT keeps speeding up for about a minute)",
+    )
+    ap.add_argument(
+        "--state",
+        metavar="URL",
+        help="add the scale phase: face_audit in memory vs on this shared store (redis://HOST:PORT/DB; "
+        "its keys get a prefix of their own, removed at the end) with 1 process and --workers N",
+    )
+    ap.add_argument(
+        "--workers",
+        metavar="N",
+        help=f"workers of the scale phase's multi-process simulator (default {SCALE_WORKERS}; auto: one per "
+        "core); needs --state (or MODSIM_STATE_URL)",
+    )
+    ap.add_argument(
         "--no-pin", action="store_true", help="do not pin server and load generator to separate cores"
     )
     ap.add_argument(
@@ -1114,6 +1444,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error("bounds: 1 <= --rounds <= 10, 1 <= --cold-starts <= 10")
     if not (1 <= args.requests_rss <= 10_000_000 and 0 < args.rss_timeout <= 3600):
         ap.error("bounds: 1 <= --requests-rss <= 10000000, 0 < --rss-timeout <= 3600")
+    if not 0 <= args.wiremock_warmup <= 600:
+        ap.error("bounds: 0 <= --wiremock-warmup <= 600")
+    if args.workers is not None and not args.state:
+        args.state = os.environ.get("MODSIM_STATE_URL") or None
+        if not args.state:
+            ap.error(
+                "--workers N needs --state redis://HOST:PORT/DB (or MODSIM_STATE_URL): workers share a store"
+            )
+    if args.state:
+        if args.soak is not None:
+            ap.error("--state and --workers add a phase to the benchmark, not to --soak")
+        if args.state.split(":", 1)[0] not in ("redis", "rediss", "unix"):
+            ap.error(f"--state {scale.describe(args.state)!r} is not a Redis URL (redis://HOST:PORT/DB)")
+        text = args.workers or str(SCALE_WORKERS)
+        try:
+            args.workers = len(os.sched_getaffinity(0)) if text == "auto" else int(text)
+        except ValueError:
+            ap.error(f"--workers {text!r} is neither a number nor auto")
+        if not 2 <= args.workers <= 64:
+            ap.error("bounds: 2 <= --workers <= 64 (the scale phase compares N workers with one process)")
     if args.soak is not None and not (
         0 < args.soak <= 120 and 0 < args.rate <= 5000 and args.sample_every >= 0.5
     ):
