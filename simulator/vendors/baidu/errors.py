@@ -43,6 +43,7 @@ MESSAGES: dict[int, str] = {
     282000: "logic internal error",
     282001: "logic backend error",
     282002: "input encoding error",
+    282004: "params error",
     282100: "image transcode error",
     282202: "antiporn detect timeout",
     282203: "image frame size error",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simulator.scenarios.model import Scenario
+from simulator.vendors.baidu.censor_policy import CensorPolicy
 from simulator.vendors.base import PARAMS_BYTES, form_bytes
 
 if TYPE_CHECKING:
@@ -79,6 +80,14 @@ class Limits:
     gif_max_frame_bytes: int = 4 * 1024 * 1024
     #: antispam v2: UTF-8 bytes of ``content``
     spam_max_bytes: int = 20000
+    #: 内容审核平台-图像 (img_censor/v2/user_defined): base64 characters of ``image`` (10 MB), sides,
+    #: formats (the doc: "最短边大于等于128像素，小于等于4096像素"; PNG, JPG, BMP, GIF, WebP, TIFF)
+    censor_max_b64: int = 10 * 1024 * 1024
+    censor_max_side: int = 4096
+    censor_min_side: int = 128
+    censor_formats: tuple[str, ...] = ("jpeg", "png", "bmp", "gif", "webp", "tiff")
+    #: 内容审核平台-文本 (text_censor/v2/user_defined): UTF-8 bytes of ``text`` ("文本长度限制：20000字节")
+    text_max_bytes: int = 20000
     #: tokens remembered; past it, expired ones (simulator clock) go first, then the oldest
     max_tokens: int = 100_000
 
@@ -92,6 +101,8 @@ class BaiduSettings:
     #: the GIF answer's id key: the SDK docs' table and examples say ``log_id``; the REST doc's example
     #: says ``logid`` (and showapi's 2054-2 doc too)
     gif_log_id_key: str = "log_id"
+    #: 内容审核平台 strategy (``vendors.baidu.censor``)
+    censor: CensorPolicy = field(default_factory=CensorPolicy)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BaiduSettings:
@@ -99,14 +110,16 @@ class BaiduSettings:
             str(k): FaceAuditConfig.from_dict(str(k), v or {}) for k, v in d.get("configs", {}).items()
         }
         lim = dict(d.get("limits", {}))
-        if "formats" in lim:
-            lim["formats"] = tuple(lim["formats"])
+        for key in ("formats", "censor_formats"):
+            if key in lim:
+                lim[key] = tuple(lim[key])
         return cls(
             configs=configs,
             default_config=str(d.get("default_config", "1")),
             empty_config_id=d.get("empty_config_id", "default"),
             limits=Limits(**lim),
             gif_log_id_key=d.get("gif_log_id_key", "log_id"),
+            censor=CensorPolicy.from_dict(d.get("censor", {})),
         )
 
     def config_for(self, config_id: str) -> FaceAuditConfig | None:
@@ -171,13 +184,21 @@ def max_body_bytes(limits: Limits, operation: str) -> int | None:
     """The body cap of a Baidu operation (None: the core cap). Baidu states per-item limits, not a
     body size: face_audit takes two images at the base64 limit (the image count is not capped, so a
     bigger body is 216202 here), detect_gif one GIF, antispam ``spam_max_bytes`` of text urlencoded
-    (three bytes per byte at most), the token endpoint its parameters."""
+    (three bytes per byte at most), the token endpoint its parameters. antiporn, antiterror, the
+    combination API and report one image at ``max_image_b64`` (report: its feedback may carry an
+    image), img_censor/v2 one at ``censor_max_b64``, text_censor/v2 ``text_max_bytes`` urlencoded."""
     if operation == "face_audit":
         return form_bytes(max(2, limits.max_images) * limits.max_image_b64)
     if operation == "detect_gif":
         return form_bytes(limits.gif_max_b64)
     if operation == "spam":
         return 3 * limits.spam_max_bytes + PARAMS_BYTES
+    if operation in ("antiporn", "antiterror", "img_censor_comb", "report"):
+        return form_bytes(limits.max_image_b64)
+    if operation == "img_censor_user_defined":
+        return form_bytes(limits.censor_max_b64)
+    if operation == "text_censor_user_defined":
+        return 3 * limits.text_max_bytes + PARAMS_BYTES
     if operation == "token":
         return PARAMS_BYTES
     return None
