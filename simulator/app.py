@@ -9,6 +9,7 @@ from aiohttp import web
 from simulator import middlewares
 from simulator.admin import create_admin_app
 from simulator.keys import ROUTE_OPS, SIM
+from simulator.routing import add_selected
 from simulator.settings import Settings
 from simulator.sim import Sim
 from simulator.vendors.base import OpRef
@@ -44,7 +45,10 @@ def create_app(settings: Settings | None = None, sim: Sim | None = None) -> web.
     ops: dict[object, OpRef] = {}
     for vendor in sim.vendors.values():
         for r in vendor.routes():
-            route = app.router.add_route(r.method, r.path, r.handler)
+            if r.select is not None:
+                route = add_selected(app, r.method, r.path, r.handler, r.select)
+            else:
+                route = app.router.add_route(r.method, r.path, r.handler)
             ref = OpRef(vendor.name, r.operation, r.kind, r.content)
             ops[route] = ref
             if r.method == "GET":

@@ -53,7 +53,11 @@ def _check_serving(proc: subprocess.Popen[str]) -> None:
         first = proc.stdout.readline()
         assert first.startswith("modsim ") and "serving on http://127.0.0.1:" in first
         base = first.split("serving on ")[1].split()[0]
-        rest = "".join(proc.stdout.readline() for _ in range(8))
+        rest = ""
+        while "demo credential" not in rest:  # Baidu's routes, then its first demo credential
+            line = proc.stdout.readline()
+            assert line, f"no demo credential in the banner:\n{rest}"
+            rest += line
         assert "/rest/2.0/solution/v1/face_audit" in rest
         assert "demo-baidu-api-key" in rest and "demo-baidu-secret-key" in rest and "10000001" in rest
         deadline = time.monotonic() + 10

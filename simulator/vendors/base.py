@@ -55,6 +55,9 @@ class Route:
     kind: str = BUSINESS
     #: what the operation analyses (``scenarios.model``: IMAGE, TEXT, NO_CONTENT)
     content: str = IMAGE
+    #: several operations on one method and path (an RPC ``Action``): this route takes only the
+    #: requests ``select`` accepts (``simulator.routing``); a later route on the path takes the rest
+    select: Callable[[web.BaseRequest], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Alibaba Cloud Content Moderation (Green, 内容安全) API 2018-05-09: the POP gateway (ROA v1 and
-ACS3 signatures), image scan (sync, async, results, callbacks), the custom face library and upload
-credentials, on Green's real paths under ``/green/``."""
+ACS3 signatures), image scan (sync, async, results, callbacks), text scan, feedback, the custom face
+library and upload credentials, on Green's real paths under ``/green/``; and Content Moderation 2.0
+(API 2022-03-02, RPC style on ``/``, RPC v1 and ACS3 signatures: ``cip/``)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ LIBRARY_OPS = {
 
 class AliyunVendor(Vendor):
     name = "aliyun"
-    title = "Alibaba Cloud Green (内容安全, API 2018-05-09)"
+    title = "Alibaba Cloud Green (内容安全, API 2018-05-09 and 2.0 API 2022-03-02)"
     hosts = ("green.aliyuncs.com", "green.*.aliyuncs.com", "green-cip.*.aliyuncs.com")
     #: Alibaba Cloud's front proxy (its error pages for ``{"type": "http", "body": "gateway"}`` faults)
     gateway_server = "Tengine"
@@ -84,6 +85,13 @@ class AliyunVendor(Vendor):
         return PopError("InternalError")
 
     def error_from_code(self, code: int | str, operation: str) -> VendorError:
+        from simulator.vendors.aliyun.cip import OPERATIONS
+        from simulator.vendors.aliyun.cip.errors import CIP_CODES, CipError
+
+        numeric = isinstance(code, int) or code.lstrip("-").isdigit()
+        if numeric and operation in OPERATIONS:
+            n = int(code)
+            return CipError(n if n in CIP_CODES and n != 280 else 500, operation=operation)
         if isinstance(code, int) or code.lstrip("-").isdigit():
             n = int(code)
             return GreenError(n) if n in GREEN_MESSAGES and n != 200 else GreenError(500)
@@ -92,6 +100,11 @@ class AliyunVendor(Vendor):
         return PopError("InternalError")
 
     def oversize_error(self, operation: str) -> VendorError:
+        from simulator.vendors.aliyun.cip import OPERATIONS
+        from simulator.vendors.aliyun.cip.errors import CipError
+
+        if operation in OPERATIONS:
+            return CipError(402, operation=operation)
         return GreenError(400)
 
     def max_body_bytes(self, operation: str, sim: Sim) -> int:
@@ -102,6 +115,9 @@ class AliyunVendor(Vendor):
         from simulator.vendors.aliyun.scan import settings_of
 
         limits = settings_of(sim).limits
+        if operation in ("text_scan", "text_feedback"):
+            # a text JSON-escaped (6 bytes a character at most) and its dataId, per task
+            return limits.max_tasks * (limits.max_text_chars * 6 + 1024) + PARAMS_BYTES
         return max(limits.max_tasks, limits.max_result_ids) * TASK_BYTES + PARAMS_BYTES
 
     def deadline(self, operation: str, sim: Sim) -> tuple[float, VendorError] | None:
@@ -120,7 +136,7 @@ class AliyunVendor(Vendor):
         if scheme == signing.ACS3:
             parts = signing.parse_acs3(rest)
             return parts["Credential"] if parts else None
-        return None
+        return request.query.get("AccessKeyId")  # RPC v1 (Green 2022-03-02)
 
     def openapi_paths(self) -> dict[str, Any]:
         from simulator.vendors.aliyun.openapi import paths
@@ -128,8 +144,15 @@ class AliyunVendor(Vendor):
         return paths()
 
     def schema_for(self, operation: str, body: Any) -> str | None:
+        from simulator.vendors.aliyun.cip import OPERATIONS
+
         if isinstance(body, str):
             return "aliyun/pop_error.xml"
+        if operation in OPERATIONS and isinstance(body, dict) and isinstance(body.get("Code"), int):
+            ok = body["Code"] == 200 or (
+                body["Code"] == 280 and operation == "describe_image_moderation_result"
+            )
+            return f"aliyun/cip/{operation}.success" if ok else "aliyun/cip/error"
         if isinstance(body, dict) and "Code" in body:
             return "aliyun/pop_error"
         if isinstance(body, dict) and body.get("code") != 200:

@@ -29,9 +29,18 @@ def request_id(hex32: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+#: ``green_response(NO_DATA, rid)``: an answer without ``data`` (the feedback calls: "the data field in
+#: the response body is empty", and their examples carry none)
+NO_DATA: Any = object()
+
+
 def green_response(data: Any, rid: str) -> web.Response:
-    body = {"code": 200, "data": data, "msg": "OK", "requestId": rid}
-    return web.Response(body=dumps(body).encode("utf-8"), status=200, headers={"Content-Type": JSON_CT})
+    body = {"code": 200, "msg": "OK", "requestId": rid}
+    if data is not NO_DATA:
+        body["data"] = data
+    return web.Response(
+        body=jsonout.dumps(body, sort_keys=True), status=200, headers={"Content-Type": JSON_CT}
+    )
 
 
 def green_error_body(err: GreenError, rid: str) -> dict[str, Any]:
@@ -69,6 +78,12 @@ def render_error(err: AliyunError, fallback_rid: str) -> web.Response:
             )
         raw = jsonout.dumps(body)
         return web.Response(body=raw, status=err.http_status, headers={"Content-Type": JSON_CT})
+    from simulator.vendors.aliyun.cip.errors import CipError
+
+    if isinstance(err, CipError):
+        from simulator.vendors.aliyun.cip import envelope
+
+        return envelope.render_error(err, rid)
     green = err if isinstance(err, GreenError) else GreenError(500)
     return web.Response(
         body=dumps(green_error_body(green, rid)).encode("utf-8"),

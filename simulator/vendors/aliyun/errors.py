@@ -48,6 +48,18 @@ GREEN_MESSAGES: dict[int, str] = {
 }
 GREEN_HTTP_STATUS: dict[int, int] = {411: 403}
 
+#: the common parameters of an RPC request (RPC v1 signs with the last six)
+RPC_COMMON = (
+    "Action",
+    "Version",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+)
+
 #: Code -> (HTTP status, Message). ``{sts}`` is the server's string to sign, ``{header}`` a header name.
 POP_ERRORS: dict[str, tuple[int, str]] = {
     "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
@@ -74,6 +86,10 @@ POP_ERRORS: dict[str, tuple[int, str]] = {
         500,
         "The request processing has failed due to some unknown error, exception or failure.",
     ),
+    # RPC-style APIs (Green 2022-03-02): facts A.7's ``Missing{Param}`` / ``{Param} is mandatory for
+    # this action.`` for each common parameter, and a version the product does not have
+    "InvalidVersion": (400, "Specified parameter Version is not valid."),
+    **{f"Missing{param}": (400, f"{param} is mandatory for this action.") for param in RPC_COMMON},
 }
 
 
@@ -104,9 +120,12 @@ class GreenError(AliyunError):
 
 
 class PopError(AliyunError):
-    def __init__(self, code: str, *, sts: str = "", header: str = "") -> None:
+    """``http_status``: where one code answers with another status on another API style (an unknown
+    RPC ``Action`` is ``InvalidAction.NotFound`` with HTTP 404)."""
+
+    def __init__(self, code: str, *, sts: str = "", header: str = "", http_status: int | None = None) -> None:
         status, text = POP_ERRORS.get(code, POP_ERRORS["InternalError"])
-        super().__init__(code, text.format(sts=sts, header=header), http_status=status)
+        super().__init__(code, text.format(sts=sts, header=header), http_status=http_status or status)
 
 
 def bad_request(ctx: RequestCtx, why: str) -> GreenError:

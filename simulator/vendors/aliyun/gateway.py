@@ -71,7 +71,46 @@ class Signed:
     canonical_request: str | None = None
 
 
+_WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
+def _rfc1123(value: str) -> float | None:
+    """The SDKs' own form of ``Date`` (``Mon, 30 Nov 2026 21:28:31 GMT``, fixed width) without
+    ``strptime`` (about 30x faster); None for anything else, which ``parse_date`` then reads the slow
+    way (the same answers: this accepts a subset of what the first format accepts)."""
+    if len(value) != 29 or value[3:5] != ", " or not value.endswith(" GMT") or value[:3] not in _WEEKDAYS:
+        return None
+    if value[7] != " " or value[11] != " " or value[16] != " " or value[19] != ":" or value[22] != ":":
+        return None
+    month = _MONTHS.get(value[8:11])
+    digits = value[5:7] + value[12:16] + value[17:19] + value[20:22] + value[23:25]
+    if month is None or not (digits.isascii() and digits.isdigit()):
+        return None
+    try:
+        when = datetime(
+            int(value[12:16]),
+            month,
+            int(value[5:7]),
+            int(value[17:19]),
+            int(value[20:22]),
+            int(value[23:25]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    return when.timestamp()
+
+
 def parse_date(value: str) -> float | None:
+    fast = _rfc1123(value)
+    if fast is not None:
+        return fast
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC).timestamp()
@@ -110,7 +149,11 @@ class _Rejector:
         return PopError(code, sts=s.string_to_sign, header=header)
 
 
-async def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings) -> Credential:
+async def authenticate(
+    sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySettings, api_version: str = VERSION
+) -> Credential:
+    """``api_version``: the ``x-acs-version`` the API takes (Green 2018-05-09; the 2022-03-02 RPC API
+    passes its own after checking it, ``cip.gateway``)."""
     h = wire.first()
     query = signing.parse_query(wire.raw_query)
     sts = signing.roa_string_to_sign(wire.method, h, wire.path, query)
@@ -118,8 +161,8 @@ async def authenticate(sim: Sim, ctx: RequestCtx, wire: Wire, gs: GatewaySetting
     version = h.get("x-acs-version")
     if version is None:
         raise reject("MissingHeader", "no x-acs-version header", header="x-acs-version")
-    if version != VERSION:
-        raise reject("InvalidAction.NotFound", f"x-acs-version {version!r} is not {VERSION}")
+    if version != api_version:
+        raise reject("InvalidAction.NotFound", f"x-acs-version {version!r} is not {api_version}")
     auth = h.get("authorization")
     if not auth:
         raise reject("MissingHeader", "no Authorization header", header="Authorization")

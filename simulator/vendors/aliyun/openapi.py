@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.admin.openapi import json_body, param, response, schema_ref
+from simulator.vendors.aliyun.cip import openapi as cip_openapi
 from simulator.vendors.aliyun.errors import GREEN_HTTP_STATUS, POP_ERRORS
 from simulator.vendors.aliyun.policy import SCENES
 from simulator.vendors.aliyun.routes import ROUTES
@@ -77,7 +78,47 @@ BODIES: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "get_groups": ("GetGroups", {}, ()),
     "get_persons": ("GetPersons", {"groupId": STR}, ("groupId",)),
     "search_person": ("SearchPerson", {"groupId": STR, "url": STR}, ("groupId", "url")),
+    "text_scan": (
+        "TextScan",
+        {
+            "scenes": {"type": "array", "items": {"const": "antispam"}},
+            "tasks": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": {
+                    "type": "object",
+                    "required": ["content"],
+                    "properties": {"content": {"type": "string", "maxLength": 10000}, "dataId": STR},
+                },
+            },
+            "bizType": STR,
+        },
+        ("scenes", "tasks"),
+    ),
+    "image_feedback": (
+        "ImageScanFeedback",
+        {
+            "taskId": STR,
+            "dataId": STR,
+            "url": STR,
+            "suggestion": {"enum": ["pass", "block"]},
+            "scenes": {"type": "array", "items": {"enum": ["porn", "terrorism", "ad"]}},
+            "label": STR,
+            "note": STR,
+        },
+        (),
+    ),
 }
+TEXT_FEEDBACK_FIELDS: dict[str, Any] = {
+    "taskId": STR,
+    "dataId": STR,
+    "content": STR,
+    "label": STR,
+    "note": STR,
+}
+TEXT_FEEDBACK = {"type": "object", "required": ["taskId"], "properties": TEXT_FEEDBACK_FIELDS}
+BODIES["text_feedback"] = ("TextFeedback", TEXT_FEEDBACK_FIELDS, ("taskId",))
 
 
 def _pop_responses() -> dict[str, Any]:
@@ -102,6 +143,9 @@ def _body(operation: str) -> dict[str, Any]:
     if operation == "image_results":
         schema: dict[str, Any] = {"type": "array", "minItems": 1, "maxItems": 100, "items": STR}
         return json_body("a bare JSON array of taskIds", schema)
+    if operation == "text_feedback":
+        either = {"oneOf": [TEXT_FEEDBACK, {"type": "array", "minItems": 1, "items": TEXT_FEEDBACK}]}
+        return json_body("a feedback object, or a JSON array of them", either)
     _, props, required = BODIES[operation]
     return json_body(
         "a JSON object (any Content-Type)",
@@ -124,7 +168,7 @@ def paths() -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     for r in ROUTES:
-        if r.method != "POST":
+        if r.method != "POST" or r.path == "/":
             continue
         action = "ImageAsyncScanResults" if r.operation == "image_results" else BODIES[r.operation][0]
         out[r.path] = {
@@ -147,6 +191,7 @@ def paths() -> dict[str, Any]:
                 },
             },
         }
+    out["/"] = cip_openapi.path_item()
     out["/green/{tail}"] = {
         "parameters": [param("tail", "path", "a path Green 2018-05-09 has no API at", pattern=SEGMENT)],
         **{

@@ -103,6 +103,11 @@ class Limits:
     max_ids: int = 100
     max_id_length: int = 32
     max_person_text: int = 256
+    #: /green/text/scan (documented: 100 texts per account per second, 10,000 characters a text, a
+    #: dataId of at most 128 characters)
+    text_qps: int | None = 100
+    max_text_chars: int = 10_000
+    max_text_data_id: int = 128
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,16 @@ POP: dict[str, tuple[int, str]] = {
         500,
         "The request processing has failed due to some unknown error, exception or failure.",
     ),
+    # the RPC API (Green 2022-03-02)
+    "InvalidVersion": (400, "Specified parameter Version is not valid."),
+    "MissingAction": (400, "Action is mandatory for this action."),
+    "MissingVersion": (400, "Version is mandatory for this action."),
+    "MissingAccessKeyId": (400, "AccessKeyId is mandatory for this action."),
+    "MissingSignature": (400, "Signature is mandatory for this action."),
+    "MissingSignatureMethod": (400, "SignatureMethod is mandatory for this action."),
+    "MissingSignatureVersion": (400, "SignatureVersion is mandatory for this action."),
+    "MissingSignatureNonce": (400, "SignatureNonce is mandatory for this action."),
+    "MissingTimestamp": (400, "Timestamp is mandatory for this action."),
 }
 GREEN: dict[int, str] = {
     280: "PROCESSING",

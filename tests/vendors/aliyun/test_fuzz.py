@@ -35,7 +35,8 @@ fuzz = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-OPS = {r.path: r.operation for r in ROUTES if r.method == "POST"}
+#: the ROA paths (the 2022-03-02 RPC actions on ``/`` take another signature: test_moderation_2022.py)
+OPS = {r.path: r.operation for r in ROUTES if r.method == "POST" and r.select is None}
 PATHS = sorted(OPS)
 SCENES = ["porn", "terrorism", "ad", "qrcode", "live", "logo", "sface", "sface-n"]
 URLS = st.one_of(
