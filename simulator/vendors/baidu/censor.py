@@ -25,6 +25,7 @@ from simulator.scenarios.matcher import ContentRef, resolve_recorded
 from simulator.scenarios.model import TEXT, Porn
 from simulator.scenarios.text import marker_from_text
 from simulator.vendors.baidu.errors import BaiduError
+from simulator.vendors.baidu.imagecensor import service_failure
 from simulator.vendors.baidu.models import log_id
 from simulator.vendors.baidu.policy import settings_of
 
@@ -70,7 +71,12 @@ async def detect_gif(
         credential,
         ContentRef(sha256=info.sha256, marker=info.marker),
     )
-    truth = scenario.frames or (scenario.porn,)
+    failure = service_failure(scenario, "antiporn")
+    if failure is not None:  # the analysis fails inside: the request's error, as antiPorn answers it
+        raise failure
+    # a GIF of several frames is judged frame by frame (the scenario's ``frames``, cycled); a single
+    # frame is the content itself (``porn``), as every other image operation reads it
+    truth = scenario.frames if scenario.frames and frames > 1 else (scenario.porn,)
     per_frame = [truth[i % len(truth)] for i in range(frames)]
     worst: Porn = max(per_frame, key=lambda p: p.porn)
     classes = [("色情", worst.porn), ("性感", worst.sexy), ("正常", worst.normal)]
