@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
@@ -32,8 +33,7 @@ from simulator.scenarios.loader import ScenarioRule
 OUTCOMES = ("ok", "failed", "timeout", "too_large", "not_found", "forbidden", "invalid", "not_allowed")
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(NamedTuple):
     url: str
     outcome: str  # one of OUTCOMES
     data: bytes | None = None  # None with outcome ok: synthetic content, see ``scenario``

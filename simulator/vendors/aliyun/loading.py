@@ -16,8 +16,7 @@ matching a URL that cannot be loaded stands in for it (``scenarios.matcher``): `
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from simulator.content import inspect_image
 from simulator.content.urls import resolve_url, url_facts
@@ -51,8 +50,7 @@ def _internal(host: str | None) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     code: int
     ref: ContentRef | None = None
     #: the scenario, decided without the bytes (queued, or a rule standing in for a failed download)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from simulator.context import RequestCtx
@@ -59,15 +59,13 @@ def async_task_id(sim: Sim) -> str:
     return f"img{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}-{int(sim.clock.now() * 1000)}"
 
 
-@dataclass(frozen=True)
-class TaskIn:
+class TaskIn(NamedTuple):
     url: str
     data_id: str | None = None
     group_id: str | None = None
 
 
-@dataclass(frozen=True)
-class ScanIn:
+class ScanIn(NamedTuple):
     scenes: tuple[str, ...]
     tasks: tuple[TaskIn, ...]
     biz_type: str | None = None
