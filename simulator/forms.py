@@ -29,7 +29,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.context import RequestCtx
-from simulator.keys import CTX, RAW_BODY, sim_of
+from simulator.keys import BODY_CAP, CTX, RAW_BODY, sim_of
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -112,7 +112,11 @@ def query_params(request: web.Request) -> dict[str, str]:
 
 def body_cap(request: web.Request) -> int:
     """The most body bytes, decoded, the request's operation accepts (``Vendor.max_body_bytes``),
-    never over ``Settings.max_body_bytes``; that cap alone outside the vendors' paths."""
+    never over ``Settings.max_body_bytes``; that cap alone outside the vendors' paths. Computed once a
+    request (the faults stage and the body read both ask)."""
+    known: int | None = request.get(BODY_CAP)
+    if known is not None:
+        return known
     sim = sim_of(request)
     cap = sim.settings.max_body_bytes
     ctx: RequestCtx | None = request.get(CTX)
@@ -120,6 +124,7 @@ def body_cap(request: web.Request) -> int:
         vendor = sim.vendors.get(ctx.vendor)
         if vendor is not None:
             cap = min(cap, vendor.max_body_bytes(ctx.operation, sim))
+    request[BODY_CAP] = cap
     return cap
 
 

@@ -17,6 +17,8 @@ ROUTE_OPS: web.AppKey[dict[object, OpRef]] = web.AppKey("modsim_route_ops")
 CTX: web.RequestKey[RequestCtx] = web.RequestKey("modsim_ctx", RequestCtx)
 #: the body, when a fault rule matching on request fields had to read it before the handler
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("modsim_raw_body", bytes)
+#: the request's body cap (``forms.body_cap``), computed once
+BODY_CAP: web.RequestKey[int] = web.RequestKey("modsim_body_cap", int)
 
 
 def root_app(request: web.Request) -> web.Application:

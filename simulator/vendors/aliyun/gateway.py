@@ -217,7 +217,7 @@ async def authenticate(
         raise reject("InvalidSignatureMethod", f"x-acs-signature-method {method!r} is not {V1_METHOD}")
 
     verified = hmac.compare_digest(reject.expected.encode(), signing.wire_bytes(sig))
-    alternative = signing.roa_bare_empty(query)
+    alternative = query if verified else signing.roa_bare_empty(query)
     if not verified and scheme == "acs" and alternative != query:
         sts2 = signing.roa_string_to_sign(wire.method, h, wire.path, alternative)
         if hmac.compare_digest(signing.roa_signature(secret, sts2).encode(), signing.wire_bytes(sig)):

@@ -43,13 +43,17 @@ def parse_query(raw: str) -> Query:
 def roa_string_to_sign(method: str, headers: Mapping[str, str], path: str, query: Query) -> str:
     """``headers``: lower-case names (first value of each). Query parameters keep their order among
     equal keys (the sort is by key only, as the SDK's is)."""
-    s = method.upper() + "\n"
-    s += "".join((headers.get(name) or "") + "\n" for name in V1_HEADERS)
-    s += "".join(f"{k}:{headers[k]}\n" for k in sorted(k for k in headers if k.startswith("x-acs-")))
-    s += path
+    get = headers.get
+    parts = [method.upper(), *[get(name) or "" for name in V1_HEADERS]]
+    parts += [f"{k}:{headers[k]}" for k in sorted([k for k in headers if k.startswith("x-acs-")])]
+    s = "\n".join(parts) + "\n" + path
     if query:
-        s += "?" + "&".join(k if v is None else f"{k}={v}" for k, v in sorted(query, key=lambda kv: kv[0]))
+        s += "?" + "&".join([k if v is None else f"{k}={v}" for k, v in sorted(query, key=_key)])
     return s
+
+
+def _key(kv: tuple[str, str | None]) -> str:
+    return kv[0]
 
 
 def roa_bare_empty(query: Query) -> Query:
