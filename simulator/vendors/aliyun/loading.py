@@ -79,6 +79,8 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limi
         return Loaded(400)
     if parts.scheme == "oss":
         return Loaded(200, _url_ref(url, facts.marker))
+    if facts.marker and not sim.state.rules and parts.scheme in ("http", "https") and facts.host:
+        return Loaded(200, _url_ref(url, facts.marker))  # what resolve_url answers: no rule, a marker
     d = await resolve_url(
         url,
         rules=sim.state.rules,

@@ -99,30 +99,34 @@ def parse_scan(ctx: RequestCtx, body: Any, limits: Limits, *, async_: bool) -> S
         raise bad_request(ctx, f"{len(raw_tasks)} tasks, at most {limits.max_tasks}")
     tasks: list[TaskIn] = []
     seen: set[str] = set()
+    max_url, max_data_id, needs_group = limits.max_url, limits.max_data_id, "sface-n" in wanted
     for i, t in enumerate(raw_tasks):
         if not isinstance(t, dict):
             raise bad_request(ctx, f"tasks[{i}] is not an object")
         url = t.get("url")
-        if not isinstance(url, str) or not url.strip():
+        stripped = url.strip() if isinstance(url, str) else ""
+        if not stripped:
             raise bad_request(ctx, f"tasks[{i}].url is missing or not a string")
-        if len(url) > limits.max_url:
-            raise bad_request(ctx, f"tasks[{i}].url is longer than {limits.max_url}")
-        data_id = _opt_str(t, "dataId", ctx)
+        if len(url) > max_url:
+            raise bad_request(ctx, f"tasks[{i}].url is longer than {max_url}")
+        data_id = t.get("dataId")
         if data_id is not None:
-            if len(data_id) > limits.max_data_id:
-                raise bad_request(ctx, f"[task.dataId] is too long(>{limits.max_data_id})")
+            if not isinstance(data_id, str):
+                raise bad_request(ctx, f"dataId is {type(data_id).__name__}, not a string")
+            if len(data_id) > max_data_id:
+                raise bad_request(ctx, f"[task.dataId] is too long(>{max_data_id})")
             if data_id in seen:
                 raise bad_request(ctx, f"dataId {data_id[:64]!r} repeated within the request")
             seen.add(data_id)
         extras = t.get("extras")
-        if extras is not None and not isinstance(extras, dict):
-            raise bad_request(ctx, f"tasks[{i}].extras is not an object")
-        group_id = (extras or {}).get("groupId")
-        if "sface-n" in wanted and (not isinstance(group_id, str) or not group_id):
+        group_id = None
+        if extras is not None:
+            if not isinstance(extras, dict):
+                raise bad_request(ctx, f"tasks[{i}].extras is not an object")
+            group_id = extras.get("groupId")
+        if needs_group and (not isinstance(group_id, str) or not group_id):
             raise bad_request(ctx, f"tasks[{i}]: scene sface-n needs extras.groupId")
-        tasks.append(
-            TaskIn(url=url.strip(), data_id=data_id, group_id=group_id if isinstance(group_id, str) else None)
-        )
+        tasks.append(TaskIn(stripped, data_id, group_id if isinstance(group_id, str) else None))
     biz_type = _opt_str(body, "bizType", ctx)
     callback = seed = None
     if async_:
