@@ -85,9 +85,10 @@ class Clock:
     def client_time(self, stamp: float, window_s: float) -> ClientTime:
         """Is a client's timestamp within ``window_s`` of the wall clock or the simulator clock?"""
         seen = stamp + self.skew_s
-        wall, sim = time.time(), self.now()
-        best = min(((WALL, seen - wall), (SIMULATOR, seen - sim)), key=lambda r: abs(r[1]))
-        return ClientTime(abs(best[1]) <= window_s, best[0], best[1], self.skew_s)
+        by_wall, by_sim = seen - time.time(), seen - self.now()
+        if abs(by_wall) <= abs(by_sim):  # the wall clock on a tie
+            return ClientTime(abs(by_wall) <= window_s, WALL, by_wall, self.skew_s)
+        return ClientTime(abs(by_sim) <= window_s, SIMULATOR, by_sim, self.skew_s)
 
     def reset(self) -> None:
         self._offset = 0.0

@@ -68,7 +68,7 @@ def wire_bytes(text: str) -> bytes:
 
 
 def roa_signature(secret: str, string_to_sign: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), wire_bytes(string_to_sign), hashlib.sha1).digest()
+    digest = hmac.digest(secret.encode("utf-8"), wire_bytes(string_to_sign), "sha1")
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -108,7 +108,7 @@ def acs3_string_to_sign(canonical_request: str) -> str:
 
 
 def acs3_signature(secret: str, string_to_sign: str) -> str:
-    return hmac.new(secret.encode("utf-8"), wire_bytes(string_to_sign), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode("utf-8"), wire_bytes(string_to_sign), "sha256").hex()
 
 
 def parse_acs3(value: str) -> dict[str, str] | None:
@@ -149,5 +149,5 @@ def rpc_string_to_sign(method: str, params: Iterable[tuple[str, str]]) -> str:
 
 def rpc_signature(secret: str, string_to_sign: str) -> str:
     """base64(HMAC-SHA1(key = secret + ``&``, string to sign))."""
-    digest = hmac.new((secret + "&").encode("utf-8"), wire_bytes(string_to_sign), hashlib.sha1).digest()
+    digest = hmac.digest((secret + "&").encode("utf-8"), wire_bytes(string_to_sign), "sha1")
     return base64.b64encode(digest).decode("ascii")
