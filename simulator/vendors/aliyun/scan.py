@@ -104,8 +104,7 @@ def parse_scan(ctx: RequestCtx, body: Any, limits: Limits, *, async_: bool) -> S
         if not isinstance(t, dict):
             raise bad_request(ctx, f"tasks[{i}] is not an object")
         url = t.get("url")
-        stripped = url.strip() if isinstance(url, str) else ""
-        if not stripped:
+        if not isinstance(url, str) or not (stripped := url.strip()):
             raise bad_request(ctx, f"tasks[{i}].url is missing or not a string")
         if len(url) > max_url:
             raise bad_request(ctx, f"tasks[{i}].url is longer than {max_url}")
