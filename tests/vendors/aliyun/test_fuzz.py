@@ -19,8 +19,9 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 from simulator import schemas
 from simulator.app import create_app
@@ -213,6 +214,9 @@ async def test_any_path_under_green(fclient: TestClient, tail: str, method: str)
     path = "/green/" + tail
     if "%" in tail:
         path = "/green/" + quote(tail, safe="/")
+    # dot segments leave /green/ as a client resolves them ("/green/.." is "/": the 2022-03-02 RPC
+    # entry, which answers MissingAction): this test is about paths under /green/
+    assume(URL("http://h" + path).path.startswith("/green/"))
     out = await check(fclient, method, path, b"", {"Accept": "application/json"})
     if OPS.get(path) is None or method != "POST":
         assert isinstance(out, dict) and out["Code"] == "InvalidApi.NotFound"
