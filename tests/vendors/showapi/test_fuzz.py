@@ -18,6 +18,7 @@ import json
 import time
 import urllib.parse
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -202,6 +203,18 @@ def chaos(draw: st.DrawFn) -> Req:
     )
 
 
+def from_china_time(stamp: str) -> float | None:
+    """Unix seconds of a ``yyyyMMddHHmmss`` UTC+8 timestamp (what ``china_time`` writes); None for
+    anything else."""
+    if len(stamp) != 14 or not (stamp.isascii() and stamp.isdigit()):
+        return None
+    try:
+        when = datetime.strptime(stamp, "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return when.replace(tzinfo=timezone(timedelta(hours=8))).timestamp()
+
+
 def reference_code(req: Req, sim: Sim) -> int | None:
     """The gateway code the documented check order predicts (None: depends on state or on Baidu)."""
     assert req.params is not None
@@ -220,7 +233,10 @@ def reference_code(req: Req, sim: Sim) -> int | None:
     if sign != APPS[appid] and sign.lower() != sdk_sign(p, APPS[appid]):
         return -1004
     ts = p.get("showapi_timestamp", "")
-    if ts and (ts == "2024-13-01" or ts == china_time(time.time() - 3600)):
+    # "old" is an hour back: judged by its distance from now (the ±600 s window), not by comparing it
+    # with an hour back computed again here, which a second boundary in between made differ
+    when = from_china_time(ts)
+    if ts and (when is None or abs(when - time.time()) > 600):
         return -1005
     subscribed = SUBSCRIBED[appid]
     if subscribed is not None and req.path[1:] not in subscribed:
