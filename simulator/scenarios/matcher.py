@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from simulator import patterns
+from simulator.content.urls import url_facts
 from simulator.context import RequestCtx
 from simulator.names import unknown_text
 from simulator.rng import Rng
@@ -45,6 +46,11 @@ class ContentRef:
     url: str | None = None
     text: str | None = None
     marker: str | None = None
+
+
+def url_ref(url: str, marker: str | None = None) -> ContentRef:
+    """A URL's identity when no bytes are behind it (synthetic content): the SHA-256 of the URL."""
+    return ContentRef(sha256=url_facts(url).sha256, url=url, marker=marker)
 
 
 @dataclass(frozen=True)

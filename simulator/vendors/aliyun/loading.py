@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, NamedTuple
 from simulator.content import inspect_image
 from simulator.content.urls import resolve_url, url_facts
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, Resolution, Target, resolve, standing_in, take_queued
+from simulator.scenarios.matcher import (
+    ContentRef,
+    Resolution,
+    Target,
+    resolve,
+    standing_in,
+    take_queued,
+    url_ref,
+)
 from simulator.vendors.aliyun.policy import Limits
 
 if TYPE_CHECKING:
@@ -63,24 +71,20 @@ class Loaded(NamedTuple):
         return self.decided or await resolve(sim, target, self.ref)
 
 
-def _url_ref(url: str, marker: str | None = None) -> ContentRef:
-    return ContentRef(sha256=url_facts(url).sha256, url=url, marker=marker)
-
-
 async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limits) -> Loaded:
     """The content behind ``url``: its identity for matching, or the per-task failure code."""
     queued = await take_queued(sim, target)
     if queued is not None:
-        return Loaded(200, _url_ref(url), queued)
+        return Loaded(200, url_ref(url), queued)
     facts = url_facts(url)
     parts = facts.parts
     if parts is None:
         ctx.note(f"url {url[:200]!r}: unparseable")
         return Loaded(400)
     if parts.scheme == "oss":
-        return Loaded(200, _url_ref(url, facts.marker))
+        return Loaded(200, url_ref(url, facts.marker))
     if facts.marker and not sim.state.rules and parts.scheme in ("http", "https") and facts.host:
-        return Loaded(200, _url_ref(url, facts.marker))  # what resolve_url answers: no rule, a marker
+        return Loaded(200, url_ref(url, facts.marker))  # what resolve_url answers: no rule, a marker
     d = await resolve_url(
         url,
         rules=sim.state.rules,
@@ -98,10 +102,10 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limi
         ctx.note(f"download {url[:200]!r}: {d.outcome} ({d.reason}) -> {code}")
         rule = standing_in(sim.state, target, url, d.outcome)
         if rule is not None:
-            return Loaded(200, _url_ref(url), rule)
+            return Loaded(200, url_ref(url), rule)
         return Loaded(code)
     if d.data is None:
-        return Loaded(200, _url_ref(url, d.scenario))
+        return Loaded(200, url_ref(url, d.scenario))
     if len(d.data) > limits.max_image_bytes:
         ctx.note(f"download {url[:200]!r}: {len(d.data)} bytes > {limits.max_image_bytes} -> 589")
         return Loaded(589)

@@ -15,12 +15,12 @@ from aiohttp import web
 
 from simulator import jsonin
 from simulator.context import RequestCtx
-from simulator.forms import EncodingError, parse_qs_strict, query_params, read_capped
-from simulator.keys import CTX, sim_of
-from simulator.vendors.baidu import auth, feedback, imagecensor, usercensor
+from simulator.forms import EncodingError, parse_qs_strict, read_capped
+from simulator.keys import sim_of
+from simulator.vendors.baidu import feedback, imagecensor, usercensor
 from simulator.vendors.baidu.envelope import rest_response
 from simulator.vendors.baidu.errors import BaiduError
-from simulator.vendors.baidu.handlers import _authed_form
+from simulator.vendors.baidu.handlers import _authed_form, authed
 
 
 async def antiporn(request: web.Request) -> web.Response:
@@ -47,14 +47,7 @@ async def text_censor_user_defined(request: web.Request) -> web.Response:
 
 async def _authed_body(request: web.Request, operation: str) -> tuple[bytes, RequestCtx, str]:
     """Token first (from the query, before the body is read), then the whole body."""
-    sim, ctx = sim_of(request), request[CTX]
-    try:
-        query = query_params(request)
-    except EncodingError as exc:
-        raise BaiduError(282002) from exc
-    cred = await auth.check_token(
-        sim, ctx, query.get("access_token"), request.headers.get("authorization"), operation
-    )
+    ctx, cred = await authed(request, operation)
     try:
         raw = await read_capped(request, None) if request.body_exists else b""
     except web.RequestPayloadError as exc:

@@ -27,8 +27,8 @@ async def token(request: web.Request) -> web.Response:
     return oauth_response(await auth.issue_token(sim, ctx, params))
 
 
-async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx, Credential]:
-    """Token first (from the query, before the body is read), then the UTF-8 form body."""
+async def authed(request: web.Request, operation: str) -> tuple[RequestCtx, Credential]:
+    """The token (from the query), checked before any body is read."""
     sim, ctx = sim_of(request), request[CTX]
     try:
         query = query_params(request)
@@ -37,6 +37,12 @@ async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, 
     cred = await auth.check_token(
         sim, ctx, query.get("access_token"), request.headers.get("authorization"), operation
     )
+    return ctx, cred
+
+
+async def _authed_form(request: web.Request, operation: str) -> tuple[dict[str, str], RequestCtx, Credential]:
+    """Token first (from the query, before the body is read), then the UTF-8 form body."""
+    ctx, cred = await authed(request, operation)
     try:
         form = (await body_params(request)).values
     except EncodingError as exc:

@@ -36,14 +36,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from simulator.content import InvalidBase64, decode_base64, inspect_image
-from simulator.content.inspect import ImageInfo
 from simulator.content.urls import resolve_url
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, Target, record, resolve, standing_in, take_queued
+from simulator.scenarios.matcher import ContentRef, Target, record, resolve, standing_in, take_queued, url_ref
 from simulator.scenarios.model import TERROR_LABELS, Porn, Scenario
 from simulator.vendors.baidu.errors import MESSAGES, BaiduError
-from simulator.vendors.baidu.models import RENDERERS, SERVICE_ERROR_CODE, Item, _url_ref, log_id
+from simulator.vendors.baidu.models import (
+    RENDERERS,
+    SERVICE_ERROR_CODE,
+    ImageLimits,
+    Item,
+    checked,
+    decoded,
+    face_limits,
+    log_id,
+)
 from simulator.vendors.baidu.policy import BaiduSettings, settings_of
 
 if TYPE_CHECKING:
@@ -92,14 +99,6 @@ COMB_SCENES = (
 
 
 @dataclass(frozen=True)
-class ImageLimits:
-    max_b64: int
-    max_side: int
-    min_side: int
-    formats: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Loaded:
     """An image to analyse, and its frame count (1 when no bytes are behind it)."""
 
@@ -108,42 +107,14 @@ class Loaded:
     format: str | None = None
 
 
-def v1_limits(bs: BaiduSettings) -> ImageLimits:
-    """face_audit's per-image limits: antiporn, antiterror and the combination API."""
-    lim = bs.limits
-    return ImageLimits(lim.max_image_b64, lim.max_side, lim.min_side, lim.formats)
-
-
 def v2_limits(bs: BaiduSettings) -> ImageLimits:
     """内容审核平台-图像 (img_censor/v2/user_defined)."""
     lim = bs.limits
     return ImageLimits(lim.censor_max_b64, lim.censor_max_side, lim.censor_min_side, lim.censor_formats)
 
 
-def checked(data: bytes, lim: ImageLimits, url: str | None = None) -> tuple[ContentRef, ImageInfo]:
-    if not data:
-        raise BaiduError(216200)
-    info = inspect_image(data)
-    if not info.valid or info.format not in lim.formats:
-        raise BaiduError(216201)
-    w, h = info.width or 0, info.height or 0
-    if max(w, h) > lim.max_side:
-        raise BaiduError(216202)
-    if min(w, h) < lim.min_side:
-        raise BaiduError(282806)
-    return ContentRef(sha256=info.sha256, url=url, marker=info.marker), info
-
-
 def from_b64(image: str, lim: ImageLimits) -> Loaded:
-    if not image.strip():
-        raise BaiduError(216200)
-    if len(image) > lim.max_b64:
-        raise BaiduError(216202)
-    try:
-        data = decode_base64(image)
-    except InvalidBase64 as exc:
-        raise BaiduError(216201) from exc
-    ref, info = checked(data, lim)
+    ref, info = checked(decoded(image, lim), lim)
     return Loaded(Item(ref), max(info.frames, 1), info.format)
 
 
@@ -160,7 +131,7 @@ async def from_url(sim: Sim, ctx: RequestCtx, target: Target, raw: str, lim: Ima
     url = plain_url(raw)
     queued = await take_queued(sim, target)
     if queued is not None:
-        return Loaded(Item(_url_ref(url), queued))
+        return Loaded(Item(url_ref(url), queued))
     d = await resolve_url(
         url,
         rules=sim.state.rules,
@@ -176,9 +147,9 @@ async def from_url(sim: Sim, ctx: RequestCtx, target: Target, raw: str, lim: Ima
         rule = standing_in(sim.state, target, d.url, d.outcome)
         if rule is None:
             raise BaiduError(282804)
-        return Loaded(Item(_url_ref(d.url), rule))
+        return Loaded(Item(url_ref(d.url), rule))
     if d.data is None:
-        return Loaded(Item(_url_ref(d.url, d.scenario)))
+        return Loaded(Item(url_ref(d.url, d.scenario)))
     ref, info = checked(d.data, lim, url=d.url)
     return Loaded(
         Item(ContentRef(ref.sha256, d.url, None, d.scenario or ref.marker)), max(info.frames, 1), info.format
@@ -266,7 +237,7 @@ def terror_body(sim: Sim, s: Scenario) -> dict[str, Any]:
 async def _one_model(sim: Sim, ctx: RequestCtx, target: Target, image: str, service: str) -> Scenario:
     """The scenario of one base64 image for a single-model API; its ``service_error`` (naming no
     service, or ``service``) is the request's error."""
-    loaded = from_b64(image, v1_limits(settings_of(sim)))
+    loaded = from_b64(image, face_limits(settings_of(sim)))
     s = await scenario_of(sim, ctx, target, loaded.item)
     failure = service_failure(s, service)
     if failure is not None:
@@ -410,7 +381,7 @@ async def img_censor_comb(
     scenes = comb_scenes(body, ctx)
     image, img_url = _text_field(body, "image", ctx), _text_field(body, "imgUrl", ctx)
     target = Target(vendor, operation, credential)
-    loaded = await load_one(sim, ctx, target, image, img_url, v1_limits(settings_of(sim)))
+    loaded = await load_one(sim, ctx, target, image, img_url, face_limits(settings_of(sim)))
     s = await scenario_of(sim, ctx, target, loaded.item)
     result: dict[str, Any] = {}
     for scene in scenes:

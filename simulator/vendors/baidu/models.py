@@ -30,6 +30,7 @@ from urllib.parse import unquote_plus
 
 from simulator import jsonout
 from simulator.content import InvalidBase64, decode_base64, inspect_image
+from simulator.content.inspect import ImageInfo
 from simulator.content.urls import Download, resolve_url
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import (
@@ -40,6 +41,7 @@ from simulator.scenarios.matcher import (
     resolve,
     standing_in,
     take_queued,
+    url_ref,
 )
 from simulator.scenarios.model import TERROR_LABELS, Face, Scenario
 from simulator.vendors.baidu.errors import MESSAGES, BaiduError
@@ -87,41 +89,56 @@ def split_list(value: str) -> list[str]:
     return value.split(",") if "," in value else [value]
 
 
-def image_items(b64_list: str, bs: BaiduSettings) -> list[Item]:
-    items = []
-    parts = split_list(b64_list)
-    if bs.limits.max_images and len(parts) > bs.limits.max_images:
-        raise BaiduError(216103)
-    for part in parts:
-        if not part.strip():
-            raise BaiduError(216200)
-        if len(part) > bs.limits.max_image_b64:
-            raise BaiduError(216202)
-        try:
-            data = decode_base64(part)
-        except InvalidBase64 as exc:
-            raise BaiduError(216201) from exc
-        items.append(Item(checked_image(data, bs)))
-    return items
+@dataclass(frozen=True)
+class ImageLimits:
+    """One operation's limits on an image: base64 length, sides, formats."""
+
+    max_b64: int
+    max_side: int
+    min_side: int
+    formats: tuple[str, ...]
 
 
-def checked_image(data: bytes, bs: BaiduSettings, url: str | None = None) -> ContentRef:
+def face_limits(bs: BaiduSettings) -> ImageLimits:
+    """face_audit's per-image limits (antiporn, antiterror and the combination API share them)."""
+    lim = bs.limits
+    return ImageLimits(lim.max_image_b64, lim.max_side, lim.min_side, lim.formats)
+
+
+def decoded(part: str, lim: ImageLimits) -> bytes:
+    """One base64 image: empty 216200, too long 216202, not base64 216201."""
+    if not part.strip():
+        raise BaiduError(216200)
+    if len(part) > lim.max_b64:
+        raise BaiduError(216202)
+    try:
+        return decode_base64(part)
+    except InvalidBase64 as exc:
+        raise BaiduError(216201) from exc
+
+
+def checked(data: bytes, lim: ImageLimits, url: str | None = None) -> tuple[ContentRef, ImageInfo]:
+    """The image's identity, once its bytes pass ``lim``: empty 216200, unreadable or of another
+    format 216201, a side too long 216202, too short 282806."""
     if not data:
         raise BaiduError(216200)
     info = inspect_image(data)
-    if not info.valid or info.format not in bs.limits.formats:
+    if not info.valid or info.format not in lim.formats:
         raise BaiduError(216201)
     w, h = info.width or 0, info.height or 0
-    if max(w, h) > bs.limits.max_side:
+    if max(w, h) > lim.max_side:
         raise BaiduError(216202)
-    if min(w, h) < bs.limits.min_side:
+    if min(w, h) < lim.min_side:
         raise BaiduError(282806)
-    return ContentRef(sha256=info.sha256, url=url, marker=info.marker)
+    return ContentRef(sha256=info.sha256, url=url, marker=info.marker), info
 
 
-def _url_ref(url: str, marker: str | None = None) -> ContentRef:
-    """A URL's identity when no bytes are behind it (synthetic content)."""
-    return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=marker)
+def image_items(b64_list: str, bs: BaiduSettings) -> list[Item]:
+    parts = split_list(b64_list)
+    if bs.limits.max_images and len(parts) > bs.limits.max_images:
+        raise BaiduError(216103)
+    lim = face_limits(bs)
+    return [Item(checked(decoded(part, lim), lim)[0]) for part in parts]
 
 
 async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, target: Target) -> list[Item]:
@@ -131,7 +148,7 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
     items: list[Item | None] = []
     for u in urls:
         queued = await take_queued(sim, target)
-        items.append(Item(_url_ref(u), queued) if queued is not None else None)
+        items.append(Item(url_ref(u), queued) if queued is not None else None)
     pending = [i for i, item in enumerate(items) if item is None]
     downloads: list[Download] = await asyncio.gather(
         *(
@@ -157,7 +174,7 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
         if rule is None:
             failed += 1
         else:
-            items[i] = Item(_url_ref(d.url), rule)
+            items[i] = Item(url_ref(d.url), rule)
     if failed:
         for item in items:
             if item is not None and item.decided is not None and item.decided.entry is not None:
@@ -167,9 +184,9 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
         if items[i] is not None:
             continue
         if d.data is None:
-            items[i] = Item(_url_ref(d.url, d.scenario))
+            items[i] = Item(url_ref(d.url, d.scenario))
         else:
-            ref = checked_image(d.data, bs, url=d.url)
+            ref, _ = checked(d.data, face_limits(bs), url=d.url)
             items[i] = Item(ContentRef(ref.sha256, d.url, None, d.scenario or ref.marker))
     return [item for item in items if item is not None]
 

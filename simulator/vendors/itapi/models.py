@@ -9,7 +9,6 @@ rendered and stored as a task; ``sync=yes`` answers it at once, anything else an
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import uuid
@@ -26,6 +25,7 @@ from simulator.scenarios.matcher import (
     resolve,
     standing_in,
     take_queued,
+    url_ref,
 )
 from simulator.state import Credential
 from simulator.store import Table
@@ -152,7 +152,7 @@ async def _from_url(
             return rule
         raise ItapiError("data_too_large" if d.outcome == "too_large" else "download_failed", d.outcome)
     if d.data is None:
-        return ContentRef(sha256=hashlib.sha256(url.encode()).hexdigest(), url=url, marker=d.scenario)
+        return url_ref(url, d.scenario)
     ref = _checked_image(d.data, st, url)
     return ContentRef(ref.sha256, url, None, d.scenario or ref.marker)
 
