@@ -724,7 +724,7 @@ class RedisStore(Store):
 
     def _window(self, space: str, key: str) -> tuple[str, str]:
         base = f"{self.prefix}w:{space}:{key}"
-        return base, base + ":z"
+        return base, base + ":b"
 
     async def consume(
         self, space: str, key: str, limits: Mapping[str, Any], now: float, n: int = 1

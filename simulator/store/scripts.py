@@ -9,48 +9,49 @@ exactly as Python compares them.
 from __future__ import annotations
 
 # --- windows (quotas): a hash per (space, key) with total ``t``, day ``d``, daily count ``dc``, the
-# last second's count ``rt``, and per 1 ms bucket its count ``c<ms>`` and newest stamp ``s<ms>``; a
-# zset orders the buckets (score and member: the millisecond). The same window as ``quotas.Window``.
+# last second's count ``rt``, and per 1 ms bucket its newest stamp ``s<ms>`` and count ``c<ms>``; a
+# list holds the buckets' milliseconds, oldest first (made in increasing order, so a list's O(1) ends
+# are all a bucket needs: a sorted set cost a skip-list insert and delete per bucket). The same
+# window as ``quotas.Window``.
 
 _TRIM = """
-local function trim(u, z, now)
-  local rt = tonumber(redis.call('HGET', u, 'rt') or '0')
+local function trim(u, l, now, rt)
   while true do
-    local first = redis.call('ZRANGE', z, 0, 0)
-    if #first == 0 then break end
-    local ms = first[1]
-    local st = tonumber(redis.call('HGET', u, 's' .. ms))
-    if st == nil or st > now - 1.0 then break end
-    rt = rt - tonumber(redis.call('HGET', u, 'c' .. ms) or '0')
-    redis.call('ZREM', z, ms)
+    local ms = redis.call('LINDEX', l, 0)
+    if not ms then break end
+    local b = redis.call('HMGET', u, 's' .. ms, 'c' .. ms)
+    local st = tonumber(b[1])
+    if st ~= nil and st > now - 1.0 then break end
+    rt = rt - tonumber(b[2] or '0')
+    redis.call('LPOP', l)
     redis.call('HDEL', u, 's' .. ms, 'c' .. ms)
   end
   return rt
 end
-local function add(u, z, now, nowtext, ms, n)
-  local last = redis.call('ZRANGE', z, -1, -1)
-  if #last > 0 and tonumber(ms) <= tonumber(last[1]) then
-    local lm = last[1]
+local function add(u, l, now, nowtext, ms, n)
+  local lm = redis.call('LINDEX', l, -1)
+  if lm and tonumber(ms) <= tonumber(lm) then
     if now > tonumber(redis.call('HGET', u, 's' .. lm)) then redis.call('HSET', u, 's' .. lm, nowtext) end
     redis.call('HINCRBY', u, 'c' .. lm, n)
   else
-    redis.call('ZADD', z, ms, ms)
+    redis.call('RPUSH', l, ms)
     redis.call('HSET', u, 's' .. ms, nowtext, 'c' .. ms, n)
   end
 end
 """
 
-#: KEYS: usage hash, bucket zset. ARGV: now, n, day, ms, qps, daily, total ('' = no limit).
+#: KEYS: usage hash, bucket list. ARGV: now, n, day, ms, qps, daily, total ('' = no limit).
 #: Returns the broken limit's name, or nil (counted).
 CONSUME = (
     _TRIM
     + """
-local u, z = KEYS[1], KEYS[2]
+local u, l = KEYS[1], KEYS[2]
 local now, n, day = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local rt = trim(u, z, now)
-local tot = tonumber(redis.call('HGET', u, 't') or '0')
+local h = redis.call('HMGET', u, 'rt', 't', 'd', 'dc')
+local rt = trim(u, l, now, tonumber(h[1] or '0'))
+local tot = tonumber(h[2] or '0')
 local daily = 0
-if tonumber(redis.call('HGET', u, 'd') or '-1') == day then daily = tonumber(redis.call('HGET', u, 'dc') or '0') end
+if tonumber(h[3] or '-1') == day then daily = tonumber(h[4] or '0') end
 local broken = nil
 if ARGV[5] ~= '' and rt + n > tonumber(ARGV[5]) then broken = 'qps'
 elseif ARGV[6] ~= '' and daily + n > tonumber(ARGV[6]) then broken = 'daily'
@@ -59,41 +60,42 @@ if broken then
   redis.call('HSET', u, 'rt', rt)
   return broken
 end
-add(u, z, now, ARGV[1], ARGV[4], n)
+add(u, l, now, ARGV[1], ARGV[4], n)
 redis.call('HSET', u, 'rt', rt + n, 't', tot + n, 'd', day, 'dc', daily + n)
 return nil
 """
 )
 
-#: KEYS: usage hash, bucket zset. ARGV: now, n, day, ms. Un-counts n calls.
+#: KEYS: usage hash, bucket list. ARGV: now, n, day, ms. Un-counts n calls.
 REFUND = (
     _TRIM
     + """
-local u, z = KEYS[1], KEYS[2]
+local u, l = KEYS[1], KEYS[2]
 local now, n, day = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local rt = trim(u, z, now)
-local tot = tonumber(redis.call('HGET', u, 't') or '0')
-redis.call('HSET', u, 't', math.max(0, tot - n))
-if tonumber(redis.call('HGET', u, 'd') or '-1') == day then
-  redis.call('HSET', u, 'dc', math.max(0, tonumber(redis.call('HGET', u, 'dc') or '0') - n))
+local h = redis.call('HMGET', u, 'rt', 't', 'd', 'dc')
+local rt = trim(u, l, now, tonumber(h[1] or '0'))
+redis.call('HSET', u, 't', math.max(0, tonumber(h[2] or '0') - n))
+if tonumber(h[3] or '-1') == day then
+  redis.call('HSET', u, 'dc', math.max(0, tonumber(h[4] or '0') - n))
 end
-add(u, z, now, ARGV[1], ARGV[4], -n)
+add(u, l, now, ARGV[1], ARGV[4], -n)
 redis.call('HSET', u, 'rt', rt - n)
 return 1
 """
 )
 
-#: KEYS: usage hash, bucket zset. ARGV: now, day. Returns {qps, daily, total}.
+#: KEYS: usage hash, bucket list. ARGV: now, day. Returns {qps, daily, total}.
 USAGE = (
     _TRIM
     + """
-local u, z = KEYS[1], KEYS[2]
+local u, l = KEYS[1], KEYS[2]
 local now, day = tonumber(ARGV[1]), tonumber(ARGV[2])
-local rt = trim(u, z, now)
+local h = redis.call('HMGET', u, 'rt', 't', 'd', 'dc')
+local rt = trim(u, l, now, tonumber(h[1] or '0'))
 if redis.call('EXISTS', u) == 1 then redis.call('HSET', u, 'rt', rt) end
 local daily = 0
-if tonumber(redis.call('HGET', u, 'd') or '-1') == day then daily = tonumber(redis.call('HGET', u, 'dc') or '0') end
-return {rt, daily, tonumber(redis.call('HGET', u, 't') or '0')}
+if tonumber(h[3] or '-1') == day then daily = tonumber(h[4] or '0') end
+return {rt, daily, tonumber(h[2] or '0')}
 """
 )
 
@@ -303,42 +305,44 @@ local p = ARGV[1]
 return {redis.call('HINCRBY', p .. 'fs', ARGV[2], 1), redis.call('HINCRBY', p .. 'fb', ARGV[2] .. '\\0' .. ARGV[3], 1)}
 """
 
-# --- the journal: ``j`` seq -> entry JSON, ``jm`` seq -> its indexed fields (JSON array), ``js`` the
-# seq counter (never reset), ``jr`` request id -> seq, ``ji:<field>:<value>`` the seqs of one value
-# of vendor (v), operation (o) or credential (c), oldest first. A seq leaves with everything that
-# names it when the journal holds ``cap`` newer ones.
+# --- the journal: ``j`` seq -> entry JSON without its seq, ``jm`` seq -> its indexed fields (JSON
+# array), ``js`` the seq counter (never reset), ``jr`` request id -> seq, ``ji:<field>:<value>`` the
+# seqs of one value of vendor (v), operation (o) or credential (c), oldest first. A seq leaves with
+# everything that names it when the journal holds ``cap`` newer ones. An entry is stored as sent and
+# gets its ``"seq"`` key when read (``JOURNAL_SELECT``): writes are the hot path, reads are rare.
 
 #: ARGV: prefix, cap, then per entry: JSON without its seq, vendor, operation, credential, request
 #: id ('' = none). Returns the last seq.
 JOURNAL_ADD = """
 local p, cap = ARGV[1], tonumber(ARGV[2])
-local seq = 0
-local fields = {'v', 'o', 'c'}
+local rows = (#ARGV - 2) / 5
+local seq = redis.call('INCRBY', p .. 'js', rows) - rows
+local J, JM, JR = p .. 'j', p .. 'jm', p .. 'jr'
+local idx = {p .. 'ji:v:', p .. 'ji:o:', p .. 'ji:c:'}
 for i = 3, #ARGV, 5 do
-  seq = redis.call('INCR', p .. 'js')
-  local blob = ARGV[i]
-  redis.call('HSET', p .. 'j', seq, string.sub(blob, 1, -2) .. ',"seq":' .. seq .. '}')
-  local meta = {ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]}
-  redis.call('HSET', p .. 'jm', seq, cjson.encode(meta))
-  for f = 1, 3 do
-    if meta[f] ~= '' then redis.call('RPUSH', p .. 'ji:' .. fields[f] .. ':' .. meta[f], seq) end
-  end
-  if meta[4] ~= '' then redis.call('HSET', p .. 'jr', meta[4], seq) end
+  seq = seq + 1
+  local v, o, c, r = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  redis.call('HSET', J, seq, ARGV[i])
+  redis.call('HSET', JM, seq, cjson.encode({v, o, c, r}))
+  if v ~= '' then redis.call('RPUSH', idx[1] .. v, seq) end
+  if o ~= '' then redis.call('RPUSH', idx[2] .. o, seq) end
+  if c ~= '' then redis.call('RPUSH', idx[3] .. c, seq) end
+  if r ~= '' then redis.call('HSET', JR, r, seq) end
   local old = seq - cap
   if old >= 1 then
-    local om = redis.call('HGET', p .. 'jm', old)
+    local om = redis.call('HGET', JM, old)
     if om then
       local m = cjson.decode(om)
-      redis.call('HDEL', p .. 'j', old)
-      redis.call('HDEL', p .. 'jm', old)
+      redis.call('HDEL', J, old)
+      redis.call('HDEL', JM, old)
       for f = 1, 3 do
         if m[f] ~= '' then
-          local idx = p .. 'ji:' .. fields[f] .. ':' .. m[f]
-          if tonumber(redis.call('LINDEX', idx, 0)) == old then redis.call('LPOP', idx) end
+          local key = idx[f] .. m[f]
+          if tonumber(redis.call('LINDEX', key, 0)) == old then redis.call('LPOP', key) end
         end
       end
-      if m[4] ~= '' and tonumber(redis.call('HGET', p .. 'jr', m[4])) == old then
-        redis.call('HDEL', p .. 'jr', m[4])
+      if m[4] ~= '' and tonumber(redis.call('HGET', JR, m[4])) == old then
+        redis.call('HDEL', JR, m[4])
       end
     end
   end
@@ -354,6 +358,11 @@ local out = {}
 local filters = {}
 for i = 4, #ARGV, 2 do filters[#filters + 1] = {ARGV[i], ARGV[i + 1]} end
 local pos = {v = 1, o = 2, c = 3, r = 4}
+local function entry(seq)
+  local blob = redis.call('HGET', p .. 'j', seq)
+  if blob then return string.sub(blob, 1, -2) .. ',"seq":' .. seq .. '}' end
+  return nil
+end
 local function matches(seq, skip)
   if #filters <= 1 and skip then return true end
   local m = redis.call('HGET', p .. 'jm', seq)
@@ -367,7 +376,7 @@ end
 local top = tonumber(redis.call('GET', p .. 'js') or '0')
 if #filters == 0 then
   for seq = top, floor, -1 do
-    local blob = redis.call('HGET', p .. 'j', seq)
+    local blob = entry(seq)
     if not blob then break end
     out[#out + 1] = blob
     if #out >= want then break end
@@ -387,7 +396,7 @@ for _, f in ipairs(filters) do
 end
 if best[1] == 'r' then
   local seq = tonumber(redis.call('HGET', p .. 'jr', best[2]))
-  if seq >= floor and matches(seq, best) then out[1] = redis.call('HGET', p .. 'j', seq) end
+  if seq >= floor and matches(seq, best) then out[1] = entry(seq) end
   return out
 end
 local idx = p .. 'ji:' .. best[1] .. ':' .. best[2]
@@ -399,7 +408,7 @@ while #out < want do
     local seq = tonumber(chunk[k])
     if seq < floor then return out end
     if matches(seq, best) then
-      local blob = redis.call('HGET', p .. 'j', seq)
+      local blob = entry(seq)
       if blob then out[#out + 1] = blob end
       if #out >= want then return out end
     end

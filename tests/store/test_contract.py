@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 
 import pytest
 
-from simulator.quotas import DAY_OFFSET_S
+from simulator.quotas import DAY_OFFSET_S, Window
 from simulator.state import QueuedOutcome
 from simulator.store import Store
 
@@ -100,6 +101,23 @@ async def test_consume_window_and_day(store: Store) -> None:
     assert await store.consume("d", "k", {"daily": 1}, T0 + DAY - 0.5) == "daily"
     assert await store.consume("d", "k", {"daily": 1}, T0 + DAY) is None
     assert await store.usage("d", "k", T0 + DAY) == {"qps": 1, "daily": 1, "total": 2}
+
+
+async def test_consume_window_follows_the_model_when_the_clock_jumps(store: Store) -> None:
+    """A seeded walk of the clock (steps under a millisecond, frozen runs, jumps back and over a
+    second) with a qps limit: every answer and every reported qps is the in-process model's
+    (``quotas.Window``), bucket expiry included."""
+    rng = random.Random(14)
+    model, now = Window(), T0
+    steps = [0.0, 0.0002, 0.0004, 0.0011, 0.05, 0.3, 0.999, 0.9996, 0.9998, 1.0, 1.0004, 2.5, -0.0005, -0.2]
+    for i in range(600):
+        now = max(T0, now + rng.choice(steps))
+        n = rng.choice((1, 1, 1, 2))
+        want = "qps" if model.total(now) + n > 40 else None
+        if want is None:
+            model.add(now, n)
+        assert await store.consume("walk", "k", {"qps": 40}, now, n=n) == want, (i, now)
+        assert (await store.usage("walk", "k", now))["qps"] == model.total(now), (i, now)
 
 
 async def test_consume_n_and_refund(store: Store) -> None:
