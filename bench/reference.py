@@ -13,6 +13,13 @@ decoder the simulator uses: run.py starts a second reference with it, so the JSO
 simulator's cost beyond the parsing both do (``ratio_vs_same_decoder_reference``).
 
 It serves ``GET /__modsim/health`` too, so run.py measures its cold start the same way.
+
+``--floor`` (bench/floor.py) makes the base64-image handlers do, after the parsing, the least that
+any simulator of these APIs must do per request: the image's SHA-256 (its content identity: rules
+match on it, verdicts are drawn from it), one journal entry (id, time, method, path, headers,
+status) in a capped deque, and a JSON answer rendered for the request. No auth, quotas, faults,
+scenarios or metrics: how far this floor already falls below the plain reference bounds what any
+simulator can reach.
 """
 
 from __future__ import annotations
@@ -21,10 +28,14 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import signal
 import sys
+import time
+from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -53,7 +64,7 @@ with contextlib.suppress(ImportError):
     DECODERS["pybase64"] = _pybase64_b64
 
 
-def form_image(field: str, decode: Callable[[str], bytes]) -> Handler:
+def form_image_plain(field: str, decode: Callable[[str], bytes]) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         form = await request.post()
         value = form.get(field)
@@ -62,6 +73,37 @@ def form_image(field: str, decode: Callable[[str], bytes]) -> Handler:
         for item in value.split(","):  # Baidu and showapi take comma-separated images
             decode(item)
         return _json(OK)
+
+    return handler
+
+
+#: --floor: the journal (capped, as the simulator's) and the answer's fixed part
+FLOOR_JOURNAL: deque[dict[str, Any]] = deque(maxlen=10_000)
+FLOOR_RESULT = {
+    "face": {"result_num": 1, "result": [{"face_probability": 1.0, "age": 25.0, "gender": {"type": "male"}}]},
+    "ocr": {"words_result_num": 0, "words_result": []},
+}
+
+
+def floor_image(field: str, decode: Callable[[str], bytes]) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        form = await request.post()
+        value = form.get(field)
+        if not isinstance(value, str):
+            raise web.HTTPBadRequest(text=f"no {field}")
+        digests = [hashlib.sha256(decode(item)).hexdigest() for item in value.split(",")]
+        FLOOR_JOURNAL.append(
+            {
+                "request_id": digests[0][:32],
+                "time": time.time(),
+                "method": request.method,
+                "path": request.path,
+                "headers": list(request.headers.items()),
+                "status": 200,
+            }
+        )
+        results = [{"res_code": 0, "res_msg": [], "data": FLOOR_RESULT} for _ in digests]
+        return _json(json.dumps({"log_id": len(FLOOR_JOURNAL), "result": results}).encode())
 
     return handler
 
@@ -81,8 +123,9 @@ async def health(request: web.Request) -> web.Response:
     return _json(b'{"status":"ok","vendors":[]}')
 
 
-def create_app(b64: str = "stdlib") -> web.Application:
+def create_app(b64: str = "stdlib", floor: bool = False) -> web.Application:
     decode = DECODERS[b64]
+    form_image = floor_image if floor else form_image_plain
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/__modsim/health", health)
     app.router.add_route("*", "/oauth/2.0/token", token)
@@ -93,8 +136,8 @@ def create_app(b64: str = "stdlib") -> web.Application:
     return app
 
 
-async def serve(host: str, port: int, b64: str) -> int:
-    runner = web.AppRunner(create_app(b64), access_log=None, handle_signals=False)
+async def serve(host: str, port: int, b64: str, floor: bool = False) -> int:
+    runner = web.AppRunner(create_app(b64, floor), access_log=None, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     print(f"reference serving on http://{host}:{port}", flush=True)
@@ -115,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--b64", choices=sorted(DECODERS), default="stdlib", help="base64 decoder (default stdlib)"
     )
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="base64-image handlers also hash, journal and render (see the module docstring)",
+    )
     args = p.parse_args(argv)
-    return asyncio.run(serve(args.host, args.port, args.b64))
+    return asyncio.run(serve(args.host, args.port, args.b64, args.floor))
 
 
 if __name__ == "__main__":

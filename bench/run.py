@@ -222,8 +222,16 @@ def simulator_argv(port: int, extra: tuple[str, ...] = ()) -> list[str]:
     ]
 
 
-def reference_argv(port: int, b64: str = "stdlib") -> list[str]:
-    return [sys.executable, str(REFERENCE), "--port", str(port), "--b64", b64]
+def reference_argv(port: int, b64: str = "stdlib", floor: bool = False) -> list[str]:
+    return [
+        sys.executable,
+        str(REFERENCE),
+        "--port",
+        str(port),
+        "--b64",
+        b64,
+        *(["--floor"] if floor else []),
+    ]
 
 
 def have_pybase64() -> bool:
@@ -625,6 +633,17 @@ def _run_benchmark(
                 "reference-pybase64", reference_argv(same_port, "pybase64"), same_port, workdir, cpus
             )
             servers.append(same)
+        floor: Server | None = None
+        if same is not None and args.floor:
+            floor_port = free_port()
+            floor = spawn(
+                "reference-floor",
+                reference_argv(floor_port, "pybase64", floor=True),
+                floor_port,
+                workdir,
+                cpus,
+            )
+            servers.append(floor)
         rss_idle = sim.rss_mb()
         ctx, vendors = setup_simulator(sim, image)
         if ctx.baidu_token:
@@ -668,6 +687,7 @@ def _run_benchmark(
             sims: list[Phase] = []
             refs: list[Phase] = []
             sames: list[Phase] = []
+            floors: list[Phase] = []
             for rnd in range(args.rounds):
                 log(f"{name}: round {rnd + 1}/{args.rounds}: reference ...")
                 refs.append(measured(driver, ref, op, ctx, args, "http200"))
@@ -678,6 +698,9 @@ def _run_benchmark(
                 if same is not None and op.base64_image:
                     sames.append(measured(driver, same, op, ctx, args, "http200"))
                     log(f"  same-decoder reference {sames[-1].rps:.0f} req/s p99 {sames[-1].p99_ms} ms")
+                    if floor is not None:
+                        floors.append(measured(driver, floor, op, ctx, args, "http200"))
+                        log(f"  floor reference {floors[-1].rps:.0f} req/s p99 {floors[-1].p99_ms} ms")
             round_ratios = [round(s.rps / r.rps, 3) for s, r in zip(sims, refs, strict=True) if r.rps]
             cpu_ratios = [
                 round(r.cpu_us / s.cpu_us, 3)
@@ -717,6 +740,20 @@ def _run_benchmark(
                         if same_ratios
                         else None,
                         "same_decoder_round_ratios": same_ratios,
+                    }
+                )
+            if floors:
+                # the floor against the same-decoder reference of its round: the most any simulator
+                # that hashes, journals and renders can reach on the same-decoder ratio
+                floor_ratios = [round(f.rps / r.rps, 3) for f, r in zip(floors, sames, strict=True) if r.rps]
+                entry.update(
+                    {
+                        "floor_reference_rps": round(statistics.fmean(p.rps for p in floors), 1),
+                        "floor_reference_cpu_us_per_request": _mean_opt([p.cpu_us for p in floors]),
+                        "floor_vs_same_decoder_reference": round(statistics.median(floor_ratios), 3)
+                        if floor_ratios
+                        else None,
+                        "floor_round_ratios": floor_ratios,
                     }
                 )
             entry["simulator_errors"] = sum(sum(p.extra.get("errors", {}).values()) for p in sims)
@@ -1287,6 +1324,13 @@ def table(result: dict[str, Any]) -> str:
             f"RSS {result['rss_mb_after']} MB after {result['requests_for_rss']} requests "
             f"(idle {result['rss_phase']['rss_mb_idle']} MB, peak {result['rss_phase']['rss_mb_peak']} MB)"
         )
+    for name, e in result.get("operations", {}).items():
+        if e.get("floor_vs_same_decoder_reference") is not None:
+            out.append(
+                f"floor reference ({name}): {e['floor_reference_rps']:.0f} req/s, "
+                f"{e['floor_vs_same_decoder_reference']:.3f}x the same-decoder reference "
+                f"(rounds {e['floor_round_ratios']})"
+            )
     out += scale_table(result.get("scale"))
     wm = result.get("wiremock")
     if isinstance(wm, dict):
@@ -1430,6 +1474,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="same_decoder",
         action="store_false",
         help="skip the second reference (pybase64, the simulator's decoder) for base64-image operations",
+    )
+    ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the floor reference (reference.py --floor: the same-decoder reference that "
+        "also hashes, journals and renders) for base64-image operations, after the same-decoder one",
     )
     ap.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args(argv)
