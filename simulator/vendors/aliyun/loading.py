@@ -16,6 +16,7 @@ matching a URL that cannot be loaded stands in for it (``scenarios.matcher``): `
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from simulator.content import inspect_image
@@ -30,6 +31,7 @@ from simulator.scenarios.matcher import (
     take_queued,
     url_ref,
 )
+from simulator.scenarios.model import Scenario
 from simulator.vendors.aliyun.policy import Limits
 
 if TYPE_CHECKING:
@@ -69,6 +71,28 @@ class Loaded(NamedTuple):
         nothing for it before loading; asking it again journals why)."""
         assert self.ref is not None
         return self.decided or await resolve(sim, target, self.ref)
+
+
+def marked(sim: Sim, target: Target, urls: Iterable[str]) -> list[Scenario] | None:
+    """Every URL's scenario when each is its ``#modsim=`` marker alone, which is what ``load`` then
+    ``Loaded.resolution`` give (source ``marker``, no note, no warning) while the queue is known empty
+    (``Store.queue_may_hold``), no scenario rule exists, and every URL is http(s) with a host and a
+    marker naming a scenario ``target`` can render; None when any of that does not hold (then each
+    URL goes the whole way). Nothing here waits, so nothing can change those conditions meanwhile."""
+    if sim.state.rules or sim.store.queue_may_hold():
+        return None
+    scenarios = sim.state.scenarios
+    out: list[Scenario] = []
+    for url in urls:
+        facts = url_facts(url)
+        parts, marker = facts.parts, facts.marker
+        if not marker or parts is None or parts.scheme not in ("http", "https") or not facts.host:
+            return None
+        s = scenarios.get(marker)
+        if s is None or s.lacks(target.reads) is not None:
+            return None
+        out.append(s)
+    return out
 
 
 async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limits) -> Loaded:

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import Target, record
+from simulator.scenarios.model import Scenario
 from simulator.store import Record, Table
-from simulator.vendors.aliyun import faces, scenes
+from simulator.vendors.aliyun import faces, loading, scenes
 from simulator.vendors.aliyun.errors import GREEN_MESSAGES, GreenError, bad_request
 from simulator.vendors.aliyun.jsonfmt import dumps
 from simulator.vendors.aliyun.loading import load
@@ -168,6 +169,19 @@ async def run_tasks(
 ) -> list[dict[str, Any]]:
     limits = settings_of(sim).limits
     target = Target("aliyun", operation, credential)
+    # no face-library search (the one wait between two tasks' resolutions): the markers may decide
+    marked = (
+        None
+        if any(t.group_id for t in req.tasks)
+        else loading.marked(sim, target, [t.url for t in req.tasks])
+    )
+    if marked is not None:
+        out = []
+        for task, task_id, scenario in zip(req.tasks, task_ids, marked, strict=True):
+            ctx.scenario.append(scenario.name)  # matcher.record of the marker's Resolution: no notes
+            ctx.scenario_source.append("marker")
+            out.append(_item(sim, ctx, req, biz, task, task_id, 200, scenario))
+        return out
     if sim.settings.fetch_allowlist:  # a download may wait on the network: load the tasks side by side
         loaded = await asyncio.gather(*(load(sim, ctx, t.url, target, limits) for t in req.tasks))
     else:  # nothing is fetched (no network by default): one after the other, without a task each
@@ -175,22 +189,13 @@ async def run_tasks(
     out = []
     for task, task_id, got in zip(req.tasks, task_ids, loaded, strict=True):
         s = record(ctx, await got.resolution(sim, target)) if got.ref is not None else None
-        code = got.code
-        if s is not None and s.service_error is not None:
-            failure = s.service_error.code
-            code = failure if failure in GREEN_MESSAGES and failure != 200 else SERVICE_ERROR_CODE
-            ctx.note(f"task {task_id}: scenario {s.name!r} fails inside (service_error) -> {code}")
-        item: dict[str, Any] = {
-            "code": code,
-            "msg": GREEN_MESSAGES[code],
-            "taskId": task_id,
-            "url": task.url,
-        }
-        if task.data_id is not None:
-            item["dataId"] = task.data_id
-        if s is not None and got.ref is not None and code == 200:
+        if s is None or got.ref is None or not task.group_id:
+            out.append(_item(sim, ctx, req, biz, task, task_id, got.code, s))
+            continue
+        item = _item(sim, ctx, req, biz, task, task_id, got.code, s, searched=True)
+        if item["code"] == 200:
             text = sim.lexicon.truth(s, sim.rng) if s.has_text else None
-            matches = await faces.search(sim, uid, task.group_id, got.ref, s, limits) if task.group_id else []
+            matches = await faces.search(sim, uid, task.group_id, got.ref, s, limits)
             item["extras"] = {}
             item["results"] = (
                 [scenes.render(sc, s, biz, text=text, matches=matches) for sc in req.scenes]
@@ -199,6 +204,44 @@ async def run_tasks(
             )
         out.append(item)
     return out
+
+
+def _item(
+    sim: Sim,
+    ctx: RequestCtx,
+    req: ScanIn,
+    biz: BizType,
+    task: TaskIn,
+    task_id: str,
+    code: int,
+    s: Scenario | None,
+    *,
+    searched: bool = False,
+) -> dict[str, Any]:
+    """One task's answer: its load ``code``, or the scenario's ``service_error``, and the scene results
+    of a scenario that renders (unless ``searched``: the caller adds them after a face-library search;
+    without one the results of ``sface-n`` have no match)."""
+    if s is not None and s.service_error is not None:
+        failure = s.service_error.code
+        code = failure if failure in GREEN_MESSAGES and failure != 200 else SERVICE_ERROR_CODE
+        ctx.note(f"task {task_id}: scenario {s.name!r} fails inside (service_error) -> {code}")
+    item: dict[str, Any] = {
+        "code": code,
+        "msg": GREEN_MESSAGES[code],
+        "taskId": task_id,
+        "url": task.url,
+    }
+    if task.data_id is not None:
+        item["dataId"] = task.data_id
+    if s is not None and code == 200 and not searched:
+        text = sim.lexicon.truth(s, sim.rng) if s.has_text else None
+        item["extras"] = {}
+        item["results"] = (
+            [scenes.render(sc, s, biz, text=text, matches=[]) for sc in req.scenes]
+            if "sface-n" in req.scenes
+            else scenes.render_all(req.scenes, s, biz, text=text)
+        )
+    return item
 
 
 async def scan_sync(sim: Sim, ctx: RequestCtx, credential: str, uid: str, body: Any) -> list[dict[str, Any]]:
