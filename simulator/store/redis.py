@@ -53,6 +53,12 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by the CLI's message
     raise StoreUnavailable("--state redis://... needs the Redis client: pip install 'modsim[redis]'") from exc
 
+#: hiredis's C encoder: the same bytes as redis-py's, ~5x faster (redis-py's asyncio client packs in
+#: Python); without hiredis (it is part of the extra), redis-py packs
+_pack_command: Callable[[Command], bytes] | None = None
+with contextlib.suppress(ImportError):
+    from hiredis import pack_command as _pack_command
+
 log = logging.getLogger("modsim.store")
 
 #: how often an instance renews its registration and checks the connection (seconds)
@@ -165,7 +171,10 @@ class _Link:
         try:
             writer = self._conn._writer
             assert writer is not None
-            writer.writelines(self._conn.pack_commands(out))
+            if _pack_command is not None:
+                writer.write(b"".join(map(_pack_command, out)))
+            else:
+                writer.writelines(self._conn.pack_commands(out))
         except Exception as exc:
             self.lost(exc)
             return

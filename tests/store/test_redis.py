@@ -15,6 +15,7 @@ import redis
 
 from simulator.state import Journal, QueuedOutcome
 from simulator.store import StoreUnavailable
+from simulator.store import redis as redis_store
 from simulator.store.redis import RedisStore
 from tests.redisproc import RedisProcess
 from tests.store.conftest import REDIS_URL, Host
@@ -160,3 +161,41 @@ async def test_redis_lost_and_back(tmp_path: Path) -> None:
     finally:
         await store.close()
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (
+            "EVALSHA",
+            "0" * 40,
+            2,
+            "p:w:baidu:k",
+            "p:w:baidu:k:b",
+            "1796083343.8766644",
+            1,
+            20788,
+            1796083343876,
+            "",
+        ),
+        (
+            "EVALSHA",
+            "0" * 40,
+            0,
+            "p:",
+            10000,
+            b'{"x":"' + b"y" * 3000 + b'"}',
+            "baidu",
+            "face_audit",
+            "",
+            "rid",
+        ),
+        ("HSET", "p:k", "f", 0.1, "g", "中文", "h", -0.0, "i", 10**20, "j", memoryview(b"ab")),
+    ],
+)
+def test_commands_are_packed_as_redis_py_packs_them(command: tuple[Any, ...]) -> None:
+    """The store writes with hiredis's encoder (``_pack_command``): byte for byte redis-py's."""
+    from redis.asyncio.connection import Connection
+
+    assert redis_store._pack_command is not None  # hiredis is part of the extra
+    assert redis_store._pack_command(command) == b"".join(Connection().pack_command(*command))
