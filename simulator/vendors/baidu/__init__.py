@@ -12,7 +12,7 @@ from simulator.schemas import errors as schema_errors
 from simulator.vendors.baidu import auth
 from simulator.vendors.baidu.envelope import render_error
 from simulator.vendors.baidu.errors import MESSAGES, BaiduError, OAuthError
-from simulator.vendors.baidu.policy import BaiduSettings
+from simulator.vendors.baidu.policy import BaiduSettings, max_body_bytes, settings_of
 from simulator.vendors.base import Route, Vendor
 
 if TYPE_CHECKING:
@@ -78,8 +78,6 @@ class BaiduVendor(Vendor):
         return BaiduError(216202)
 
     def max_body_bytes(self, operation: str, sim: Sim) -> int:
-        from simulator.vendors.baidu.policy import max_body_bytes, settings_of
-
         cap = max_body_bytes(settings_of(sim).limits, operation)
         return super().max_body_bytes(operation, sim) if cap is None else cap
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote_plus
 
 from simulator import jsonout
@@ -89,9 +89,9 @@ def split_list(value: str) -> list[str]:
     return value.split(",") if "," in value else [value]
 
 
-@dataclass(frozen=True)
-class ImageLimits:
-    """One operation's limits on an image: base64 length, sides, formats."""
+class ImageLimits(NamedTuple):
+    """One operation's limits on an image: base64 length, sides, formats (a tuple: built per request,
+    about 4x cheaper than a frozen dataclass)."""
 
     max_b64: int
     max_side: int
