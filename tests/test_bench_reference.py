@@ -58,3 +58,32 @@ async def test_floor_hashes_journals_and_renders_each_image(aiohttp_client: Any)
 def test_run_starts_the_floor_with_its_flag() -> None:
     assert run.reference_argv(1, "pybase64", floor=True)[-3:] == ["--b64", "pybase64", "--floor"]
     assert "--floor" not in run.reference_argv(1, "pybase64")
+
+
+def test_the_issue_targets_on_aliyun_and_the_same_decoder_ratio_are_judged() -> None:
+    ops: dict[str, Any] = {
+        "baidu_face_audit": {
+            "ratio_vs_reference": 1.0,
+            "p99_ms": 10.0,
+            "ratio_vs_same_decoder_reference": 0.84,
+        },
+        "aliyun_image_scan": {"ratio_vs_reference": 0.25},
+    }
+    t = run.targets({"operations": ops, "cold_start_s": 0.5, "rss_mb_after": 100.0})
+    assert t["aliyun_image_scan_ratio_vs_reference"] == {"value": 0.25, "target": ">= 0.25", "met": True}
+    assert t["baidu_face_audit_ratio_vs_same_decoder_reference"] == {
+        "value": 0.84,
+        "target": ">= 0.85",
+        "met": False,
+    }
+    assert t["all_met"] is False
+    # not measured (--ops without them, --no-same-decoder): not judged
+    t = run.targets(
+        {
+            "operations": {
+                "baidu_face_audit": ops["baidu_face_audit"] | {"ratio_vs_same_decoder_reference": None}
+            }
+        }
+    )
+    assert "aliyun_image_scan_ratio_vs_reference" not in t
+    assert "baidu_face_audit_ratio_vs_same_decoder_reference" not in t
