@@ -27,7 +27,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from simulator.context import RequestCtx
 from simulator.state import Credential
@@ -43,9 +43,9 @@ V1_METHOD = "HMAC-SHA1"
 DATE_FORMATS = ("%a, %d %b %Y %H:%M:%S GMT", "%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
-class Wire:
-    """What the gateway looks at: the request as received, without aiohttp."""
+class Wire(NamedTuple):
+    """What the gateway looks at: the request as received, without aiohttp (a named tuple: built for
+    every request)."""
 
     method: str
     path: str  # decoded
@@ -55,11 +55,9 @@ class Wire:
     body: bytes
 
     def first(self) -> dict[str, str]:
-        """Lower-case header name -> its first value."""
-        out: dict[str, str] = {}
-        for name, value in self.headers:
-            out.setdefault(name.lower(), value)
-        return out
+        """Lower-case header name -> its first value (built from the last header back, so the first
+        value of a repeated name is the one left)."""
+        return {name.lower(): value for name, value in reversed(self.headers)}
 
 
 @dataclass
@@ -80,7 +78,23 @@ _MONTHS = {
 }
 
 
+#: the last ``Date`` read and its time: a client under load signs many requests within one second,
+#: and they all carry the same ``Date`` (one entry, replaced by each new value)
+_LAST_DATE: tuple[str, float | None] = ("", None)
+
+
 def _rfc1123(value: str) -> float | None:
+    """``_rfc1123_read``, remembered for the last value."""
+    global _LAST_DATE
+    last, when = _LAST_DATE
+    if value == last:
+        return when
+    when = _rfc1123_read(value)
+    _LAST_DATE = (value, when)
+    return when
+
+
+def _rfc1123_read(value: str) -> float | None:
     """The SDKs' own form of ``Date`` (``Mon, 30 Nov 2026 21:28:31 GMT``, fixed width) without
     ``strptime`` (about 30x faster); None for anything else, which ``parse_date`` then reads the slow
     way (the same answers: this accepts a subset of what the first format accepts)."""

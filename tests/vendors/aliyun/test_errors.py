@@ -166,6 +166,9 @@ async def test_date_more_than_15_minutes_off_the_simulator_clock(client: TestCli
     assert ok[0] == 200, ok[1]
     stale = await green(client, SCAN, scan_body(OK_URL), date=rfc2616(now - 16 * 60))
     assert_pop(stale, "InvalidTimeStamp.Expired")
+    # the gateway remembers the last Date it read: a Date seen before is read again, not taken from it
+    again = await green(client, SCAN, scan_body(OK_URL), date=rfc2616(now - 14 * 60))
+    assert again[0] == 200, again[1]
     future = await green(client, SCAN, scan_body(OK_URL), date=rfc2616(now + 16 * 60))
     assert_pop(future, "InvalidTimeStamp.Expired")
     assert "from the simulator clock" in last_auth(sim)
