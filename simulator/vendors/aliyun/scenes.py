@@ -129,7 +129,9 @@ def render_all(
 ) -> list[dict[str, Any]]:
     """``[render(sc, s, biz, text=text) for sc in scenes]``, remembered: a scene result depends only on
     the scenario, the bizType's thresholds and the text verdict (all immutable), so the same content
-    asked again is not rendered again (each call gets its own copies of the result objects)."""
+    asked again is not rendered again. The result objects are shared between answers (each call gets
+    its own list): nothing changes a scene result once rendered, as with Baidu's shared renderings.
+    A caller that wants to change one copies it first."""
     key = (id(s), id(biz), id(text), scenes)
     hit = _MEMO.get(key)
     if hit is None or hit[0] is not s or hit[1] is not biz or hit[2] is not text:
@@ -137,7 +139,7 @@ def render_all(
         if len(_MEMO) >= MEMO_MAX:
             del _MEMO[next(iter(_MEMO))]
         _MEMO[key] = hit
-    return [dict(r) for r in hit[3]]
+    return list(hit[3])
 
 
 def render(
