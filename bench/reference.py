@@ -64,13 +64,18 @@ with contextlib.suppress(ImportError):
     DECODERS["pybase64"] = _pybase64_b64
 
 
+async def form_items(request: web.Request, field: str) -> list[str]:
+    """The form's ``field``, split on commas (Baidu and showapi take comma-separated images)."""
+    form = await request.post()
+    value = form.get(field)
+    if not isinstance(value, str):
+        raise web.HTTPBadRequest(text=f"no {field}")
+    return value.split(",")
+
+
 def form_image_plain(field: str, decode: Callable[[str], bytes]) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        form = await request.post()
-        value = form.get(field)
-        if not isinstance(value, str):
-            raise web.HTTPBadRequest(text=f"no {field}")
-        for item in value.split(","):  # Baidu and showapi take comma-separated images
+        for item in await form_items(request, field):
             decode(item)
         return _json(OK)
 
@@ -87,11 +92,7 @@ FLOOR_RESULT = {
 
 def floor_image(field: str, decode: Callable[[str], bytes]) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        form = await request.post()
-        value = form.get(field)
-        if not isinstance(value, str):
-            raise web.HTTPBadRequest(text=f"no {field}")
-        digests = [hashlib.sha256(decode(item)).hexdigest() for item in value.split(",")]
+        digests = [hashlib.sha256(decode(item)).hexdigest() for item in await form_items(request, field)]
         FLOOR_JOURNAL.append(
             {
                 "request_id": digests[0][:32],

@@ -28,11 +28,12 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from simulator import patterns
-from simulator.content.urls import url_facts
+from simulator.content.urls import Download, resolve_url, url_facts
 from simulator.context import RequestCtx
 from simulator.names import unknown_text
 from simulator.rng import Rng
 from simulator.scenarios.model import IMAGE, Face, Porn, Quality, Scenario
+from simulator.settings import Settings
 from simulator.state import QueuedOutcome, State
 from simulator.store.base import Store
 
@@ -97,6 +98,29 @@ class Resolver(Protocol):
     state: State
     store: Store
     rng: Rng
+
+
+class Loader(Resolver, Protocol):
+    """What loading a URL reads besides: the fetch allowlist (``settings``)."""
+
+    settings: Settings
+
+
+async def load_url(
+    sim: Loader, ctx: RequestCtx, target: Target, url: str, *, timeout_s: float, max_bytes: int
+) -> Download:
+    """``url`` as this call loads it (``content.urls.resolve_url``): the rules that reach the call's
+    vendor and operation, the fetch allowlist, and the client's address for the loopback check."""
+    return await resolve_url(
+        url,
+        rules=sim.state.rules,
+        vendor=target.vendor,
+        operation=target.operation,
+        allowlist=sim.settings.fetch_allowlist,
+        peer=ctx.remote,
+        timeout_s=timeout_s,
+        max_bytes=max_bytes,
+    )
 
 
 async def take_queued(sim: Resolver, target: Target) -> Resolution | None:

@@ -20,12 +20,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from simulator.content import inspect_image
-from simulator.content.urls import resolve_url, url_facts
+from simulator.content.urls import UrlFacts, url_facts
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import (
     ContentRef,
     Resolution,
     Target,
+    load_url,
     resolve,
     standing_in,
     take_queued,
@@ -73,6 +74,15 @@ class Loaded(NamedTuple):
         return self.decided or await resolve(sim, target, self.ref)
 
 
+def _plain_marker(facts: UrlFacts) -> str | None:
+    """The marker of an http(s) URL with a host: with no scenario rule, ``resolve_url`` answers such
+    a URL by its marker alone, without loading it."""
+    parts = facts.parts
+    if parts is None or parts.scheme not in ("http", "https") or not facts.host:
+        return None
+    return facts.marker
+
+
 def marked(sim: Sim, target: Target, urls: Iterable[str]) -> list[Scenario] | None:
     """Every URL's scenario when each is its ``#modsim=`` marker alone, which is what ``load`` then
     ``Loaded.resolution`` give (source ``marker``, no note, no warning) while the queue is known empty
@@ -84,9 +94,8 @@ def marked(sim: Sim, target: Target, urls: Iterable[str]) -> list[Scenario] | No
     scenarios = sim.state.scenarios
     out: list[Scenario] = []
     for url in urls:
-        facts = url_facts(url)
-        parts, marker = facts.parts, facts.marker
-        if not marker or parts is None or parts.scheme not in ("http", "https") or not facts.host:
+        marker = _plain_marker(url_facts(url))
+        if not marker:
             return None
         s = scenarios.get(marker)
         if s is None or s.lacks(target.reads) is not None:
@@ -107,17 +116,10 @@ async def load(sim: Sim, ctx: RequestCtx, url: str, target: Target, limits: Limi
         return Loaded(400)
     if parts.scheme == "oss":
         return Loaded(200, url_ref(url, facts.marker))
-    if facts.marker and not sim.state.rules and parts.scheme in ("http", "https") and facts.host:
-        return Loaded(200, url_ref(url, facts.marker))  # what resolve_url answers: no rule, a marker
-    d = await resolve_url(
-        url,
-        rules=sim.state.rules,
-        vendor=target.vendor,
-        operation=target.operation,
-        allowlist=sim.settings.fetch_allowlist,
-        peer=ctx.remote,
-        timeout_s=limits.download_timeout_s,
-        max_bytes=limits.max_image_bytes,
+    if not sim.state.rules and (marker := _plain_marker(facts)):
+        return Loaded(200, url_ref(url, marker))  # what resolve_url answers: no rule, a marker
+    d = await load_url(
+        sim, ctx, target, url, timeout_s=limits.download_timeout_s, max_bytes=limits.max_image_bytes
     )
     if not d.ok:
         code = OUTCOME_CODES.get(d.outcome, 480)

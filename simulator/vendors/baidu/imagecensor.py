@@ -36,9 +36,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from simulator.content.urls import resolve_url
 from simulator.context import RequestCtx
-from simulator.scenarios.matcher import ContentRef, Target, record, resolve, standing_in, take_queued, url_ref
+from simulator.scenarios.matcher import (
+    ContentRef,
+    Target,
+    load_url,
+    record,
+    resolve,
+    standing_in,
+    take_queued,
+    url_ref,
+)
 from simulator.scenarios.model import TERROR_LABELS, Porn, Scenario
 from simulator.vendors.baidu.errors import MESSAGES, BaiduError
 from simulator.vendors.baidu.models import (
@@ -132,15 +140,8 @@ async def from_url(sim: Sim, ctx: RequestCtx, target: Target, raw: str, lim: Ima
     queued = await take_queued(sim, target)
     if queued is not None:
         return Loaded(Item(url_ref(url), queued))
-    d = await resolve_url(
-        url,
-        rules=sim.state.rules,
-        vendor=target.vendor,
-        operation=target.operation,
-        allowlist=sim.settings.fetch_allowlist,
-        peer=ctx.remote,
-        timeout_s=settings_of(sim).limits.url_timeout_s,
-        max_bytes=lim.max_b64,
+    d = await load_url(
+        sim, ctx, target, url, timeout_s=settings_of(sim).limits.url_timeout_s, max_bytes=lim.max_b64
     )
     if not d.ok:
         ctx.note(f"download {d.url[:200]!r}: {d.outcome} ({d.reason})")

@@ -31,12 +31,13 @@ from urllib.parse import unquote_plus
 from simulator import jsonout
 from simulator.content import InvalidBase64, decode_base64, inspect_image
 from simulator.content.inspect import ImageInfo
-from simulator.content.urls import Download, resolve_url
+from simulator.content.urls import Download
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import (
     ContentRef,
     Resolution,
     Target,
+    load_url,
     record,
     resolve,
     standing_in,
@@ -152,13 +153,11 @@ async def url_items(sim: Sim, ctx: RequestCtx, raw: str, bs: BaiduSettings, targ
     pending = [i for i, item in enumerate(items) if item is None]
     downloads: list[Download] = await asyncio.gather(
         *(
-            resolve_url(
+            load_url(
+                sim,
+                ctx,
+                target,
                 urls[i],
-                rules=sim.state.rules,
-                vendor=target.vendor,
-                operation=target.operation,
-                allowlist=sim.settings.fetch_allowlist,
-                peer=ctx.remote,
                 timeout_s=bs.limits.url_timeout_s,
                 max_bytes=bs.limits.max_image_b64,
             )

@@ -15,12 +15,12 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from simulator.content import DecodedTooLarge, InvalidBase64, decode_base64, inspect_image
-from simulator.content.urls import resolve_url
 from simulator.context import RequestCtx
 from simulator.scenarios.matcher import (
     ContentRef,
     Resolution,
     Target,
+    load_url,
     record,
     resolve,
     standing_in,
@@ -135,15 +135,8 @@ async def _from_url(
     queued = await take_queued(sim, target)
     if queued is not None:
         return queued
-    d = await resolve_url(
-        url,
-        rules=sim.state.rules,
-        vendor=VENDOR,
-        operation="pic",
-        allowlist=sim.settings.fetch_allowlist,
-        peer=ctx.remote,
-        timeout_s=st.limits.url_timeout_s,
-        max_bytes=st.limits.max_image_bytes,
+    d = await load_url(
+        sim, ctx, target, url, timeout_s=st.limits.url_timeout_s, max_bytes=st.limits.max_image_bytes
     )
     if not d.ok:
         ctx.note(f"download {d.url[:200]!r}: {d.outcome} ({d.reason})")
